@@ -1,0 +1,1 @@
+"""gradeflow: an autograder for numerical and deep-learning coursework."""

@@ -1,0 +1,39 @@
+"""Send grading tasks for rows just created, after they are committed (the sweeper re-sends any that fail)."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+
+from gradeflow.core.grading import Enqueuer, make_task
+from gradeflow.core.models import Submission
+from gradeflow.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def commit_and_send(session: Session, enqueuer: Enqueuer, settings: Settings,
+                    submissions: Iterable[Submission]) -> None:
+    """Commit, then enqueue each submission's current attempt on its queue."""
+    session.commit()
+    for submission in submissions:
+        try:
+            enqueuer.enqueue(make_task(submission, secret=settings.secret_key), queue=submission.queue)
+        except Exception:  # stored as queued: the sweeper sends it again
+            log.exception("could not reach the broker for submission %s", submission.id)
+
+
+def broker_depths(redis_url: str, queues: Iterable[str]) -> dict[str, int | None]:
+    """Messages waiting in Redis per queue (None when the broker cannot be reached quickly)."""
+    import redis
+
+    names = sorted(set(queues))
+    try:
+        client = redis.Redis.from_url(redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        try:
+            return {name: int(client.llen(name)) for name in names}
+        finally:
+            client.close()
+    except (redis.RedisError, OSError, ValueError):
+        return {name: None for name in names}

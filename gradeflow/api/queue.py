@@ -1,0 +1,29 @@
+"""Send grading tasks by name; the API never imports the worker's code."""
+from __future__ import annotations
+
+from celery import Celery
+
+from gradeflow.core.protocol import GradeTask
+from gradeflow.settings import Settings
+
+TASK_NAME = "gradeflow.grade"
+
+
+class CeleryEnqueuer:
+    def __init__(self, settings: Settings) -> None:
+        self.app = Celery("gradeflow-api", broker=settings.redis_url, set_as_current=False)
+        self.app.conf.broker_transport_options = {"visibility_timeout": settings.visibility_timeout_s}
+        self.app.conf.broker_connection_retry_on_startup = True
+
+    def enqueue(self, task: GradeTask, *, queue: str) -> None:
+        self.app.send_task(TASK_NAME, args=[task.model_dump()], queue=queue)
+
+
+class ListEnqueuer:
+    """A fake for unit tests: remembers what would have been sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[GradeTask, str]] = []
+
+    def enqueue(self, task: GradeTask, *, queue: str) -> None:
+        self.sent.append((task, queue))

@@ -1,0 +1,1 @@
+"""Route modules: each parses, authorises (through deps), calls the core, serialises."""

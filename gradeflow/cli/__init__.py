@@ -1,0 +1,1 @@
+"""The `gradeflow` command line."""

@@ -1,0 +1,1 @@
+"""The domain: models, protocol schemas, storage. Imports neither FastAPI nor Celery."""

@@ -1,0 +1,97 @@
+"""Closed enumerations for statuses and outcomes."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SubmissionStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    GRADED = "graded"
+    FAILED = "failed"  # the service could not grade it after retries; never the student's fault
+
+    @property
+    def is_final(self) -> bool:
+        return self in (SubmissionStatus.GRADED, SubmissionStatus.FAILED)
+
+
+class RunOutcome(StrEnum):
+    COMPLETED = "completed"
+    TIMEOUT = "timeout"
+    MEMORY_LIMIT = "memory_limit"
+    PROCESS_LIMIT = "process_limit"
+    OUTPUT_LIMIT = "output_limit"
+    CRASHED = "crashed"
+
+
+class SubmissionKind(StrEnum):
+    NOTEBOOK = "notebook"
+    SCRIPT = "script"
+    PREDICTIONS = "predictions"
+
+
+class Role(StrEnum):
+    STUDENT = "student"
+    TA = "ta"
+    INSTRUCTOR = "instructor"
+
+    @property
+    def is_staff(self) -> bool:
+        return self in (Role.TA, Role.INSTRUCTOR)
+
+    @property
+    def rank(self) -> int:
+        """Student < TA < instructor: `role.rank >= Role.TA.rank` reads 'at least a TA'."""
+        return {Role.STUDENT: 0, Role.TA: 1, Role.INSTRUCTOR: 2}[self]
+
+
+class SubmissionPurpose(StrEnum):
+    """Why a submission row exists; only STUDENT rows reach students' lists and gradebooks."""
+
+    STUDENT = "student"  # a student's (or a staff member's trial) upload
+    VALIDATION = "validation"  # a bundle's reference or known-wrong file, run when the bundle is published
+    REGRADE = "regrade"  # a student's file re-run against another version, owned by the staff member who asked
+
+
+class VersionState(StrEnum):
+    """Where a published bundle stands: only a READY version can become the official one."""
+
+    VALIDATING = "validating"  # its reference and known-wrong files are being graded
+    READY = "ready"  # every validation run scored as expected
+    BROKEN = "broken"  # a validation run scored otherwise, or could not run; `problems` says what to fix
+
+
+class LateMode(StrEnum):
+    PENALTY = "penalty"  # late work is accepted and loses a percentage per day late, up to a cap
+    CUTOFF = "cutoff"  # nothing is accepted after the deadline (plus grace, plus any extension)
+
+
+class CountedSubmission(StrEnum):
+    """Which of a student's graded submissions counts for the gradebook."""
+
+    LAST = "last"
+    BEST = "best"  # the best score after late penalties
+
+
+class RegradeItemState(StrEnum):
+    PENDING = "pending"  # not graded yet
+    DONE = "done"
+    FAILED = "failed"  # the service could not grade it; the previous score stays
+
+
+class UploadRefusal(StrEnum):
+    """Why an upload was refused before it was stored (the words are in core/words.py)."""
+
+    NOT_OPEN = "not_open"
+    CLOSED = "closed"
+    DAILY_LIMIT = "daily_limit"
+
+
+class RosterAction(StrEnum):
+    """What a roster import did (or would do, in a dry run) with one row."""
+
+    CREATED = "created"  # a new account and its enrollment
+    ENROLLED = "enrolled"  # an existing account, newly enrolled in this course
+    UPDATED = "updated"  # role, section, name, email or SIS id changed
+    UNCHANGED = "unchanged"
+    ERROR = "error"  # the row is wrong; nothing of the file was applied

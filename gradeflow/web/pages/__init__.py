@@ -1,0 +1,1 @@
+"""Page routers: login, student pages, TA pages, instructor pages."""

@@ -1,0 +1,122 @@
+// gradeflow pages: local times, drag-and-drop upload with checks before sending, small conveniences.
+// No inline scripts anywhere (the pages' Content-Security-Policy forbids them); htmx does the polling.
+(function () {
+  "use strict";
+  var formats = {
+    datetime: { dateStyle: "medium", timeStyle: "short" },
+    date: { dateStyle: "medium" },
+    time: { timeStyle: "medium" }
+  };
+
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime]:not([data-local])").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      var options = formats[el.dataset.style] || formats.datetime;
+      el.textContent = new Intl.DateTimeFormat(undefined, options).format(when);
+      el.title = when.toISOString().replace(".000Z", "Z") + " (UTC)";
+      el.setAttribute("data-local", "");
+    });
+  }
+
+  function humanSize(bytes) {
+    return bytes >= 1048576 ? (bytes / 1048576).toFixed(1) + " MB" : Math.ceil(bytes / 1024) + " KB";
+  }
+
+  function uploadForm(form) {
+    var input = form.querySelector("input[type=file]");
+    var zone = form.querySelector("[data-drop]");
+    var chosen = form.querySelector("[data-chosen]");
+    var error = form.querySelector("[data-upload-error]");
+    var maxBytes = parseInt(form.dataset.maxBytes, 10);
+    var accepted = (form.dataset.accept || "").split(",").filter(Boolean);
+
+    function problem(file) {
+      if (!file) return "Choose a file first.";
+      var dot = file.name.lastIndexOf(".");
+      var ext = dot >= 0 ? file.name.slice(dot).toLowerCase() : "";
+      if (accepted.length && accepted.indexOf(ext) < 0) return "“" + file.name + "” is not one of: " + accepted.join(", ") + ".";
+      if (file.size === 0) return "The file is empty.";
+      if (file.size > maxBytes) return "The file is " + humanSize(file.size) + "; the limit is " + humanSize(maxBytes) + ". Clear large outputs and try again.";
+      return "";
+    }
+    function show(file) {
+      var message = file ? problem(file) : "";
+      chosen.textContent = file ? file.name + " (" + humanSize(file.size) + ")" : "";
+      error.textContent = message;
+      error.hidden = !message;
+      return !message;
+    }
+    input.addEventListener("change", function () { show(input.files[0]); });
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (e) { e.preventDefault(); zone.classList.add("over"); });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      zone.addEventListener(name, function () { zone.classList.remove("over"); });
+    });
+    zone.addEventListener("drop", function (e) {
+      e.preventDefault();
+      if (!e.dataTransfer || !e.dataTransfer.files.length) return;
+      input.files = e.dataTransfer.files;
+      show(input.files[0]);
+    });
+    form.addEventListener("submit", function (e) {
+      if (!show(input.files[0])) { e.preventDefault(); error.focus && error.focus(); return; }
+      var button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      button.textContent = "Sending…";
+    });
+  }
+
+  // <input type=datetime-local> has no zone: show stored UTC moments in local time, and send what the
+  // person typed also as UTC (NAME_utc) so the server never guesses the zone.
+  function pad(n) { return String(n).padStart(2, "0"); }
+  function localValue(date) {
+    return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()) + "T" +
+      pad(date.getHours()) + ":" + pad(date.getMinutes());
+  }
+  function localTimeForm(form) {
+    var inputs = form.querySelectorAll("input[type=datetime-local]");
+    inputs.forEach(function (input) {
+      if (input.dataset.utc) {
+        var when = new Date(input.dataset.utc);
+        if (!isNaN(when)) input.value = localValue(when);
+      }
+      var hidden = document.createElement("input");
+      hidden.type = "hidden";
+      hidden.name = input.name + "_utc";
+      form.appendChild(hidden);
+    });
+    form.addEventListener("submit", function () {
+      inputs.forEach(function (input) {
+        var when = input.value ? new Date(input.value) : null;
+        form.querySelector("input[name='" + input.name + "_utc']").value = when && !isNaN(when) ? when.toISOString() : "";
+      });
+    });
+    var note = form.querySelector("[data-tz-note]");
+    if (note) note.textContent = "Times are in your time zone (" + Intl.DateTimeFormat().resolvedOptions().timeZone + ").";
+  }
+
+  function ready() {
+    document.querySelectorAll("form[data-local-times]").forEach(localTimeForm);
+    localTimes(document);
+    document.querySelectorAll("form[data-max-bytes]").forEach(uploadForm);
+    document.querySelectorAll("[data-back]").forEach(function (b) {
+      if (history.length > 1) { b.hidden = false; b.addEventListener("click", function () { history.back(); }); }
+    });
+    document.body.addEventListener("htmx:afterSettle", function () { localTimes(document); });
+    function pollTrouble() {
+      var live = document.getElementById("status");
+      if (live && !live.querySelector(".poll-error")) {
+        var p = document.createElement("p");
+        p.className = "alert poll-error";
+        p.textContent = "Could not reach the server; still trying.";
+        live.appendChild(p);
+      }
+    }
+    document.body.addEventListener("htmx:responseError", pollTrouble);
+    document.body.addEventListener("htmx:sendError", pollTrouble);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
+})();

@@ -1,0 +1,1 @@
+"""The worker: Celery edge (tasks.py) over the trusted harness (harness.py, kernel.py, student.py, checks.py)."""

@@ -1,0 +1,116 @@
+"""A real gradeflow stack for integration tests: API and Celery worker as separate processes."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import ASSIGNMENTS, free_port, wait_port
+
+PASSWORD = "demo-pass-123"
+FINAL = ("graded", "failed")
+
+
+@dataclass
+class Stack:
+    """Handles on the running processes plus a small HTTP client for the public API."""
+
+    base_url: str
+    env: dict[str, str]
+    var_dir: Path
+    api: subprocess.Popen
+    workers: list[subprocess.Popen] = field(default_factory=list)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def token(self, username: str) -> str:
+        if username not in self.tokens:
+            r = httpx.post(f"{self.base_url}/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+            r.raise_for_status()
+            self.tokens[username] = r.json()["access_token"]
+        return self.tokens[username]
+
+    def headers(self, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(username)}"}
+
+    def assignment_id(self, slug: str = "ode-theta", username: str = "student1") -> int:
+        r = httpx.get(f"{self.base_url}/api/v1/assignments", headers=self.headers(username))
+        r.raise_for_status()
+        return next(a["id"] for a in r.json() if a["slug"] == slug)
+
+    def submit(self, filename: str, data: bytes, *, username: str = "student1", slug: str = "ode-theta") -> httpx.Response:
+        url = f"{self.base_url}/api/v1/assignments/{self.assignment_id(slug, username)}/submissions"
+        return httpx.post(url, files={"file": (filename, data)}, headers=self.headers(username), timeout=30)
+
+    def get(self, submission_id: int, *, username: str = "student1") -> httpx.Response:
+        return httpx.get(f"{self.base_url}/api/v1/submissions/{submission_id}", headers=self.headers(username))
+
+    def wait(self, submission_id: int, *, username: str = "student1", timeout: float = 120.0) -> dict:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            body = self.get(submission_id, username=username).json()
+            if body["status"] in FINAL:
+                return body
+            time.sleep(0.2)
+        raise TimeoutError(f"submission {submission_id} not graded in {timeout} s: {body}")
+
+    def grade(self, filename: str, data: bytes, **kwargs) -> dict:
+        r = self.submit(filename, data, **kwargs)
+        assert r.status_code == 202, r.text
+        return self.wait(r.json()["id"], username=kwargs.get("username", "student1"))
+
+    def start_worker(self, name: str = "w1") -> subprocess.Popen:
+        log = open(self.var_dir / f"worker-{name}.log", "ab")
+        proc = subprocess.Popen([sys.executable, "-m", "gradeflow.cli.main", "worker", "--hostname", f"{name}@%h"],
+                                env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.workers.append(proc)
+        _wait_for_line(self.var_dir / f"worker-{name}.log", "ready", proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in [*self.workers, self.api]:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in [*self.workers, self.api]:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _wait_for_line(path: Path, needle: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if path.exists() and needle in path.read_text(errors="replace"):
+            return
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited early:\n{path.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.1)
+    raise TimeoutError(f"'{needle}' never appeared in {path}:\n{path.read_text(errors='replace')[-3000:]}")
+
+
+def start_stack(var_dir: Path, *, redis_url: str, database_url: str = "", extra_env: dict | None = None,
+                workers: int = 1) -> Stack:
+    port = free_port()
+    env = dict(os.environ) | {
+        "GRADEFLOW_VAR_DIR": str(var_dir), "GRADEFLOW_REDIS_URL": redis_url, "GRADEFLOW_DATABASE_URL": database_url,
+        "GRADEFLOW_API_URL": f"http://127.0.0.1:{port}", "GRADEFLOW_SECRET_KEY": "integration-test-secret",
+        "GRADEFLOW_DEMO_PASSWORD": PASSWORD, "GRADEFLOW_SWEEP_INTERVAL_S": "1", "GRADEFLOW_HEARTBEAT_INTERVAL_S": "1",
+        "GRADEFLOW_HEARTBEAT_TIMEOUT_S": "6", "GRADEFLOW_CAP_CELL_TIMEOUT_S": "6", "GRADEFLOW_CAP_TIME_LIMIT_S": "40",
+    } | (extra_env or {})
+    cli = [sys.executable, "-m", "gradeflow.cli.main"]
+    subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run([*cli, "demo", "--assignments", str(ASSIGNMENTS)], env=env, check=True, capture_output=True)
+    api_log = open(var_dir / "api.log", "ab")
+    api = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env, stdout=api_log, stderr=subprocess.STDOUT,
+                           start_new_session=True)
+    wait_port(port)
+    stack = Stack(base_url=f"http://127.0.0.1:{port}", env=env, var_dir=var_dir, api=api)
+    for index in range(workers):
+        stack.start_worker(f"w{index + 1}")
+    return stack

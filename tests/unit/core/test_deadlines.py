@@ -1,0 +1,101 @@
+"""Policies and extensions in the database, and the upload gate."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from gradeflow.core.deadlines import (ExtensionError, PolicySettings, UploadRefused, enforce_upload, extensions_by_student,
+                                      grant_extension, load_policy, policy_settings, revoke_extension, save_policy)
+from gradeflow.core.enums import LateMode, UploadRefusal
+from gradeflow.core.models import Assignment, utcnow
+from tests.unit.core.world import fail_now, submit
+
+
+def assignment_of(session, world):
+    return session.get(Assignment, world.assignment_id)
+
+
+def test_no_row_means_the_defaults(staff_db):
+    session, _, world = staff_db
+    assert policy_settings(session, world.assignment_id) == PolicySettings()
+
+
+def test_save_and_load(any_db):
+    session, _, world = any_db
+    due = datetime(2026, 12, 1, 23, 59, tzinfo=UTC)
+    settings = PolicySettings(due_at=due, grace_minutes=10, late_mode=LateMode.CUTOFF, max_per_day=3)
+    save_policy(session, assignment=assignment_of(session, world), settings=settings, user=world.users["prof"])
+    session.commit()
+    assert policy_settings(session, world.assignment_id) == settings
+    policy = load_policy(session, world.assignment_id)
+    assert policy.due_at == due and policy.grace == timedelta(minutes=10)
+
+
+@pytest.mark.parametrize("bad", [dict(due_at="2026-12-01T23:59"), dict(grace_minutes=-1),
+                                 dict(penalty_percent_per_day=101), dict(max_per_day=0), dict(late_mode="maybe"),
+                                 dict(opens_at="2026-12-02T00:00Z", due_at="2026-12-01T00:00Z"), dict(bogus=1)])
+def test_invalid_settings_are_refused(bad):
+    with pytest.raises(ValidationError):
+        PolicySettings(**bad)
+
+
+def test_extensions_grant_change_revoke(staff_db):
+    session, _, world = staff_db
+    assignment, bob = assignment_of(session, world), world.users["bob"]
+    first = datetime(2026, 12, 3, tzinfo=UTC)
+    with pytest.raises(ExtensionError, match="no due date"):
+        grant_extension(session, assignment=assignment, student=bob, due_at=first, reason="", granted_by=world.users["prof"])
+    save_policy(session, assignment=assignment, settings=PolicySettings(due_at=first - timedelta(days=2)),
+                user=world.users["prof"])
+    with pytest.raises(ExtensionError, match="after the due date"):
+        grant_extension(session, assignment=assignment, student=bob, due_at=first - timedelta(days=3), reason="",
+                        granted_by=world.users["prof"])
+    grant_extension(session, assignment=assignment, student=bob, due_at=first, reason="ill", granted_by=world.users["prof"])
+    grant_extension(session, assignment=assignment, student=bob, due_at=first + timedelta(days=1), reason="still ill",
+                    granted_by=world.users["prof"])
+    assert extensions_by_student(session, assignment.id) == {bob.id: first + timedelta(days=1)}
+    assert revoke_extension(session, assignment=assignment, student=bob)
+    assert not revoke_extension(session, assignment=assignment, student=bob)
+
+
+def test_daily_limit_is_enforced_for_students_with_the_time_to_wait(staff_db):
+    session, _, world = staff_db
+    assignment = assignment_of(session, world)
+    save_policy(session, assignment=assignment, settings=PolicySettings(max_per_day=2), user=world.users["prof"])
+    now = utcnow()
+    oldest = submit(session, world, "alice", when=now - timedelta(hours=3))
+    submit(session, world, "alice", when=now - timedelta(hours=1))
+    with pytest.raises(UploadRefused) as info:
+        enforce_upload(session, assignment=assignment, user=world.users["alice"], now=now)
+    assert info.value.refusal is UploadRefusal.DAILY_LIMIT
+    assert info.value.retry_at == oldest.created_at + timedelta(days=1)
+    assert "all 2 submissions allowed in 24 hours" in info.value.message and "next submission is allowed at" in \
+        info.value.message
+    enforce_upload(session, assignment=assignment, user=world.users["bob"], now=now)  # others are unaffected
+    enforce_upload(session, assignment=assignment, user=world.users["tina"], now=now)  # staff are never refused
+
+
+def test_uploads_the_service_failed_do_not_count(staff_db):
+    session, _, world = staff_db
+    assignment = assignment_of(session, world)
+    save_policy(session, assignment=assignment, settings=PolicySettings(max_per_day=1), user=world.users["prof"])
+    fail_now(session, submit(session, world, "alice"))
+    enforce_upload(session, assignment=assignment, user=world.users["alice"])
+
+
+def test_cutoff_and_opening_messages(staff_db):
+    session, _, world = staff_db
+    assignment, now = assignment_of(session, world), utcnow()
+    save_policy(session, assignment=assignment, user=world.users["prof"],
+                settings=PolicySettings(due_at=now - timedelta(hours=1), late_mode=LateMode.CUTOFF))
+    with pytest.raises(UploadRefused, match="closed at .* and takes no late submissions"):
+        enforce_upload(session, assignment=assignment, user=world.users["alice"], now=now)
+    grant_extension(session, assignment=assignment, student=world.users["alice"], due_at=now + timedelta(hours=1),
+                    reason="", granted_by=world.users["prof"])
+    enforce_upload(session, assignment=assignment, user=world.users["alice"], now=now)
+    save_policy(session, assignment=assignment, user=world.users["prof"],
+                settings=PolicySettings(opens_at=now + timedelta(days=1)))
+    with pytest.raises(UploadRefused, match="opens at"):
+        enforce_upload(session, assignment=assignment, user=world.users["bob"], now=now)

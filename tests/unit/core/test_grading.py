@@ -1,0 +1,95 @@
+from datetime import timedelta
+
+import pytest
+
+from gradeflow.core import grading
+from gradeflow.core.blobs import MemoryBlobStore
+from gradeflow.core.db import make_engine, make_session_factory
+from gradeflow.core.enums import RunOutcome, SubmissionStatus
+from gradeflow.core.migrate import upgrade
+from gradeflow.core.models import GradingResult, utcnow
+from gradeflow.core.protocol import CheckResult, ResultPost, RunReport
+from tests.db_helpers import add_submission, make_course
+
+TIMING = grading.Timing(heartbeat_timeout_s=30, queued_timeout_s=600, max_runs=2)
+
+
+@pytest.fixture
+def db(database_url, tmp_path):
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    session = make_session_factory(engine)()
+    world = make_course(session, MemoryBlobStore(), tmp_path / "toy")
+    world["sub"] = add_submission(session, user=world["alice"], version=world["version"])
+    session.commit()
+    yield session, world
+    session.close()
+    engine.dispose()
+
+
+def result(sub, attempt, score=2.0) -> ResultPost:
+    return ResultPost(submission_id=sub.id, attempt=attempt,
+                      checks=[CheckResult(name="a", score=score, max_score=2, passed=score == 2)],
+                      run=RunReport(outcome=RunOutcome.COMPLETED, wall_seconds=1.0))
+
+
+def test_claim_then_result_is_stored_once(db):
+    session, w = db
+    sub = w["sub"]
+    assert grading.claim(session, submission=sub, attempt=1, worker="w", timing=TIMING) is None
+    assert sub.status == SubmissionStatus.RUNNING and sub.runs == 1
+    assert grading.record_result(session, submission=sub, post=result(sub, 1)) is True
+    assert grading.record_result(session, submission=sub, post=result(sub, 1, score=0)) is False
+    session.commit()
+    assert session.query(GradingResult).count() == 1
+    assert sub.score == 2.0 and sub.status == SubmissionStatus.GRADED
+    assert grading.claim(session, submission=sub, attempt=1, worker="w2", timing=TIMING) is grading.ClaimRefusal.FINAL
+
+
+def test_a_live_claim_blocks_a_second_worker_but_a_silent_one_does_not(db):
+    session, w = db
+    sub = w["sub"]
+    assert grading.claim(session, submission=sub, attempt=1, worker="w1", timing=TIMING) is None
+    assert grading.claim(session, submission=sub, attempt=1, worker="w2", timing=TIMING) is grading.ClaimRefusal.BUSY
+    later = utcnow() + timedelta(seconds=60)
+    assert grading.claim(session, submission=sub, attempt=1, worker="w2", timing=TIMING, now=later) is None
+    assert sub.runs == 2 and sub.worker == "w2"
+
+
+def test_sweep_requeues_a_silent_run_as_a_new_attempt_and_the_old_token_is_stale(db):
+    session, w = db
+    sub = w["sub"]
+    grading.claim(session, submission=sub, attempt=1, worker="w1", timing=TIMING)
+    assert grading.sweep(session, timing=TIMING) == []
+    requeued = grading.sweep(session, timing=TIMING, now=utcnow() + timedelta(seconds=60))
+    assert requeued == [sub] and sub.attempt == 2 and sub.status == SubmissionStatus.QUEUED
+    assert grading.record_result(session, submission=sub, post=result(sub, 1)) is False
+    assert grading.claim(session, submission=sub, attempt=1, worker="w", timing=TIMING) is grading.ClaimRefusal.SUPERSEDED
+    assert grading.claim(session, submission=sub, attempt=2, worker="w", timing=TIMING) is None
+
+
+def test_out_of_runs_is_failed_not_lost(db):
+    session, w = db
+    sub = w["sub"]
+    for attempt in (1, 2):
+        grading.claim(session, submission=sub, attempt=attempt, worker="w", timing=TIMING)
+        grading.requeue(sub, reason="worker died", timing=TIMING) if attempt == 1 else None
+    assert sub.runs == 2
+    assert grading.requeue(sub, reason="worker died", timing=TIMING) is False
+    assert sub.status == SubmissionStatus.FAILED and "worker died" in sub.error
+
+
+def test_sweep_resends_a_submission_whose_message_was_lost(db):
+    session, w = db
+    sub = w["sub"]
+    assert grading.sweep(session, timing=TIMING, now=utcnow() + timedelta(seconds=601)) == [sub]
+    assert sub.attempt == 2
+
+
+def test_heartbeat_only_for_the_current_running_attempt(db):
+    session, w = db
+    sub = w["sub"]
+    assert grading.heartbeat(sub, attempt=1, progress="cell 1") is False
+    grading.claim(session, submission=sub, attempt=1, worker="w", timing=TIMING)
+    assert grading.heartbeat(sub, attempt=1, progress="cell 2/3") is True and sub.progress == "cell 2/3"
+    assert grading.heartbeat(sub, attempt=2, progress="x") is False

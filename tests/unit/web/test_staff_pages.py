@@ -1,0 +1,103 @@
+"""Staff pages over HTTP with a fake queue: who may open them, forms that refuse bad input with a message."""
+import csv
+import io
+
+from gradeflow.core.models import AssignmentPolicy, Enrollment, User
+from tests.unit.web.test_pages import app, client, csrf_of, sign_in  # noqa: F401
+
+
+def make_instructor(app, name: str = "ivy") -> None:
+    from gradeflow.core.demo import ensure_user
+    from gradeflow.core.enums import Role
+
+    with app.state.session_factory() as session:
+        user = ensure_user(session, username=name, password="pw-" + name)
+        session.add(Enrollment(user_id=user.id, course_id=1, role=Role.INSTRUCTOR))
+        session.commit()
+
+
+def test_ta_pages_render_and_students_are_refused(client):
+    sign_in(client, "tina")
+    for url in ("/courses/1/queue", "/courses/1/queue/live", "/courses/1/submissions", "/assignments/1/versions",
+                "/courses/1/publish", "/courses/1/gradebook"):
+        assert client.get(url).status_code == 200, url
+    assert client.get("/courses/1/roster").status_code == 403  # instructors only
+    assert client.get("/assignments/1/policy").status_code == 403
+    client.cookies.clear()
+    sign_in(client, "alice")
+    for url in ("/courses/1/queue", "/assignments/1/versions", "/courses/1/gradebook/download?format=csv"):
+        r = client.get(url)
+        assert r.status_code == 403 and "TAs and instructors" in r.text, url
+
+
+def test_a_broken_bundle_is_refused_with_what_to_fix(client):
+    sign_in(client, "tina")
+    token = csrf_of(client.get("/courses/1/publish").text)
+    r = client.post("/courses/1/publish", data={"csrf_token": token}, files={"bundle": ("b.tar.gz", b"nope")})
+    assert r.status_code == 422 and "not a tar.gz archive" in r.text
+
+
+def test_roster_preview_changes_nothing_and_import_reports(client, app):
+    make_instructor(app)
+    sign_in(client, "ivy")
+    token = csrf_of(client.get("/courses/1/roster").text)
+    rows = "username,name,role\nnewbie,New Person,student\n"
+    r = client.post("/courses/1/roster", data={"csrf_token": token, "text": rows, "preview": "true"})
+    assert r.status_code == 200 and "Preview (nothing changed)" in r.text
+    with app.state.session_factory() as session:
+        assert session.query(User).filter_by(username="newbie").count() == 0
+    r = client.post("/courses/1/roster", data={"csrf_token": token, "text": rows})
+    assert "Imported" in r.text and "/invite?token=" in r.text
+    r = client.post("/courses/1/roster", data={"csrf_token": token, "text": "name\nx\n"})
+    assert r.status_code == 422 and "username" in r.text
+
+
+def test_policy_form_saves_utc_and_refuses_nonsense(client, app):
+    make_instructor(app)
+    sign_in(client, "ivy")
+    token = csrf_of(client.get("/assignments/1/policy").text)
+    r = client.post("/assignments/1/policy", data={"csrf_token": token, "due_at": "2030-01-15T18:00",
+                                                   "due_at_utc": "2030-01-15T17:00:00.000Z",
+                                                   "penalty_percent_per_day": "10", "max_per_day": "3"})
+    assert r.status_code == 303
+    with app.state.session_factory() as session:
+        row = session.query(AssignmentPolicy).one()
+        assert row.due_at.isoformat() == "2030-01-15T17:00:00+00:00" and row.max_per_day == 3
+    r = client.post("/assignments/1/policy", data={"csrf_token": token, "opens_at": "2031-01-01T00:00",
+                                                   "due_at": "2030-01-01T00:00"})
+    assert r.status_code == 422 and "opens_at must be before due_at" in r.text
+    r = client.post("/assignments/1/extensions", data={"csrf_token": token, "username": "nobody",
+                                                       "due_at": "2030-02-01T00:00"})
+    assert r.status_code == 422 and "Pick an enrolled student." in r.text
+    r = client.post("/assignments/1/extensions", data={"csrf_token": token, "username": "alice",
+                                                       "due_at": "2030-02-01T00:00", "reason": "ill"})
+    assert r.status_code == 303
+    client.cookies.clear()
+    sign_in(client, "alice")
+    page = client.get("/assignments/1").text
+    assert "extended" in page and "2030-02-01" in page and "3 of 3" in page
+
+
+def test_gradebook_downloads(client, app):
+    sign_in(client, "tina")
+    r = client.get("/courses/1/gradebook/download?format=csv")
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    assert {row["username"] for row in csv.DictReader(io.StringIO(r.text))} == {"alice", "bob"}
+    assert client.get("/courses/1/gradebook/download?format=canvas").text.startswith("Student,ID,SIS User ID")
+    assert client.get("/courses/1/gradebook/download?format=json").json()["course"] == "c1"
+
+
+def test_an_unexpected_error_is_a_page_not_a_trace(app, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from gradeflow.web.pages import student
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(student.views, "own_submissions", broken)
+    with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as client:
+        sign_in(client, "alice")
+        r = client.get("/history")
+    assert r.status_code == 500 and "Something went wrong on our side" in r.text
+    assert "secret internals" not in r.text and "Traceback" not in r.text

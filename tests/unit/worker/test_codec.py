@@ -1,0 +1,69 @@
+"""Everything that comes out of a sandbox is hostile: these files must be refused cleanly."""
+import io
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+from gradeflow.graders.api import Ref, StudentValueError
+from gradeflow.worker import codec
+
+
+def test_arrays_and_refs_are_encoded_as_data(tmp_path):
+    counter = [0]
+    out = codec.encode_args([np.arange(3.0), Ref("f"), (1, 2.5), {"k": np.float64(2.0)}], ipc_dir=tmp_path,
+                            stem="in-x", counter=counter)
+    assert out[1] == {"__gf_ref__": "f"} and out[2] == [1, 2.5] and out[3] == {"k": 2.0}
+    assert np.array_equal(np.load(tmp_path / out[0]["__gf_npy__"], allow_pickle=False), np.arange(3.0))
+    with pytest.raises(TypeError):
+        codec.encode_args(object(), ipc_dir=tmp_path, stem="in-x", counter=counter)
+
+
+def test_reply_with_arrays_decodes(tmp_path):
+    np.save(tmp_path / "out-0123456789abcdef-1.npy", np.eye(2), allow_pickle=False)
+    value = codec.decode_value([{"__gf_npy__": "out-0123456789abcdef-1.npy"}, 3, "x"], ipc_dir=tmp_path)
+    assert np.array_equal(value[0], np.eye(2)) and value[1:] == [3, "x"]
+
+
+def test_pickled_object_arrays_are_refused(tmp_path):
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([object()], dtype=object), allow_pickle=True)
+    with pytest.raises(StudentValueError):
+        codec.load_npy(buffer.getvalue())
+    with pytest.raises(StudentValueError):
+        codec.load_npy(pickle.dumps([1, 2]))
+
+
+def test_path_traversal_in_array_names_is_refused(tmp_path):
+    with pytest.raises(StudentValueError, match="malformed"):
+        codec.decode_value({"__gf_npy__": "../../etc/passwd"}, ipc_dir=tmp_path)
+
+
+def test_symlinks_fifos_and_huge_files_are_refused(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("hidden")
+    (tmp_path / "link.json").symlink_to(secret)
+    with pytest.raises(StudentValueError):
+        codec.read_capped(tmp_path / "link.json")
+    os.mkfifo(tmp_path / "fifo.json")
+    with pytest.raises(StudentValueError, match="regular"):
+        codec.read_capped(tmp_path / "fifo.json")
+    (tmp_path / "big.json").write_bytes(b"0" * 2000)
+    with pytest.raises(StudentValueError, match="too large"):
+        codec.read_capped(tmp_path / "big.json", cap=1000)
+
+
+def test_malformed_replies_are_refused():
+    for data in (b"\xff", b"[1,2]", b'{"ok": "yes"}', b"{"):
+        with pytest.raises(StudentValueError):
+            codec.parse_reply(data)
+    assert codec.parse_reply(b'{"ok": true, "value": 1}')["value"] == 1
+
+
+def test_deep_nesting_is_refused(tmp_path):
+    value = 1
+    for _ in range(20):
+        value = [value]
+    with pytest.raises(StudentValueError, match="deeply"):
+        codec.decode_value(value, ipc_dir=tmp_path)

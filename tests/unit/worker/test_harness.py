@@ -1,0 +1,56 @@
+"""The harness's verdicts from what the kernel reported (no kernel needed)."""
+from gradeflow.core.enums import RunOutcome
+from gradeflow.core.protocol import Limits
+from gradeflow.worker.harness import RunState, _apply_cell_result, _run_message, _shown_output
+from gradeflow.worker.kernel import ExecResult, ExecStatus, OutputSink
+
+LIMITS = Limits(cell_timeout_s=5, time_limit_s=60, memory_mb=512, max_output_kb=10)
+
+
+def apply(result, state=None):
+    state = state or RunState()
+    stop = _apply_cell_result(state, result, number=2, limits=LIMITS, remaining=50)
+    return state, stop
+
+
+def test_an_error_is_noted_and_the_next_cell_runs():
+    state, stop = apply(ExecResult(ExecStatus.ERROR, ename="ValueError", evalue="bad"))
+    assert not stop and state.outcome is RunOutcome.COMPLETED
+    assert "Cell 2 raised ValueError: bad." in _run_message(state, LIMITS)
+
+
+def test_sys_exit_is_explained():
+    state, _ = apply(ExecResult(ExecStatus.ERROR, ename="SystemExit", evalue="3"))
+    assert "sys.exit()" in _run_message(state, LIMITS)
+
+
+def test_memory_error_is_the_memory_limit():
+    state, stop = apply(ExecResult(ExecStatus.ERROR, ename="MemoryError"))
+    assert stop and state.outcome is RunOutcome.MEMORY_LIMIT and "512 MB" in _run_message(state, LIMITS)
+
+
+def test_timeout_output_flood_and_death():
+    state, stop = apply(ExecResult(ExecStatus.TIMEOUT, alive=True))
+    assert stop and state.outcome is RunOutcome.TIMEOUT and state.kernel_alive
+    assert "5 s per cell" in _run_message(state, LIMITS) and "cell 2 ran longer than 5 s" in _run_message(state, LIMITS)
+    state, _ = apply(ExecResult(ExecStatus.OUTPUT_LIMIT))
+    assert state.outcome is RunOutcome.OUTPUT_LIMIT and not state.kernel_alive
+    state, _ = apply(ExecResult(ExecStatus.DIED, alive=False))
+    assert state.outcome is RunOutcome.CRASHED and "during cell 2" in _run_message(state, LIMITS)
+
+
+def test_output_is_capped_for_the_student_with_a_note():
+    sink = OutputSink(max_bytes=10_000)
+    sink.add("x" * 5000)
+    shown = _shown_output(sink, cap=100)
+    assert shown.startswith("x" * 100) and "[output truncated: 5000 bytes in all]" in shown
+    small = OutputSink(max_bytes=10_000)
+    small.add("hello\n")
+    assert _shown_output(small, cap=100) == "hello\n"
+
+
+def test_the_sink_counts_everything_but_keeps_only_up_to_the_cap():
+    sink = OutputSink(max_bytes=10)
+    assert sink.add("12345")
+    assert not sink.add("6789012")
+    assert sink.total == 12 and sink.text() == "12345"
