@@ -13,6 +13,7 @@ from pathlib import Path
 from jupyter_client.blocking import BlockingKernelClient
 
 from gradeflow.sandbox.base import Sandbox, SandboxProcess, SandboxSpec
+from gradeflow.worker.kernel_snippets import output_governor_code
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 KERNEL_ARGV_TAIL = ["-m", "ipykernel_launcher", "-f", "{ipc}/kernel.json", "--HistoryManager.enabled=False",
@@ -79,7 +80,9 @@ class SandboxedKernel:
         ipc = self.spec.ipc_dir
         base = {"transport": "ipc", "shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5,
                 "key": key, "signature_scheme": "hmac-sha256", "kernel_name": "python3"}
-        argv = [self.python, *KERNEL_ARGV_TAIL]
+        # both sinks (cells, checks) may each fill to the cap before the harness stops the run
+        governor = output_governor_code(2 * self.spec.limits.max_output_kb * 1024 + 1)
+        argv = [self.python, *KERNEL_ARGV_TAIL, f"--IPKernelApp.exec_lines={governor}"]
         spec = SandboxSpec(run_id=self.spec.run_id, argv=argv, ipc_dir=ipc, files=self.spec.files,
                            public_dir=self.spec.public_dir, limits=self.spec.limits,
                            env={"IPYTHONDIR": "/tmp/.ipython", "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter"} | self.spec.env)

@@ -82,3 +82,38 @@ del __gf_serve
 def request_code(request: dict, *, ipc_inside: str, nonce: str) -> str:
     """Python source that serves `request` in the kernel and writes out-<nonce>.json."""
     return _TEMPLATE.format(req=json.dumps(request), ipc=ipc_inside, nonce=nonce)
+
+
+_GOVERNOR = r'''
+def __gf_govern(cap):
+    import sys
+    used = [0]
+
+    def wrap(stream):
+        original = stream.write
+
+        def write(text):
+            if not isinstance(text, str) or used[0] > cap:
+                return original(text) if not isinstance(text, str) else len(text)
+            used[0] += len(text.encode("utf-8", "replace"))
+            return original(text)
+        stream.write = write
+
+    wrap(sys.stdout)
+    wrap(sys.stderr)
+
+__gf_govern({cap})
+del __gf_govern
+'''
+
+
+def output_governor_code(cap_bytes: int) -> str:
+    """Kernel start-up code that stops buffering output once `cap_bytes` have been written.
+
+    A print loop fills ipykernel's buffer far faster than it is flushed (229 MB in
+    the first message, 1.4 GB resident, measured here), so without this a flood
+    ends as an out-of-memory kill rather than the output limit. This code runs in
+    the student's process and only protects the student: the harness counts what
+    arrives and enforces the limit itself, whatever this code is turned into.
+    """
+    return _GOVERNOR.format(cap=int(cap_bytes))

@@ -75,6 +75,15 @@ def test_output_flood_hits_the_output_limit(stack):
     assert len(body["output"]) < 100_000 and "truncated" in body["output"]
 
 
+def test_output_flood_from_a_child_process_hits_the_output_limit(stack):
+    body = grade(stack, """
+        import subprocess, sys
+        subprocess.run([sys.executable, "-c", "while True: print('y' * 1000)"])
+    """)
+    assert body["run"]["outcome"] == "output_limit", body["run"]
+    assert len(body["output"]) < 100_000 and "truncated" in body["output"]
+
+
 @pytest.mark.parametrize("where", ["/tmp", ".", "~"])
 def test_disk_fill_stops_at_the_scratch_size(stack, where):
     body = grade(stack, f"""
