@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from gradeflow.core.access import role_in_course
 from gradeflow.core.enums import CountedSubmission, LateMode, SubmissionPurpose, SubmissionStatus, UploadRefusal
-from gradeflow.core.models import Assignment, AssignmentPolicy, Extension, Submission, User, utcnow
+from gradeflow.core.models import Assignment, AssignmentPolicy, Enrollment, Extension, Submission, User, utcnow
 from gradeflow.core.policy import DAY, Policy, UploadVerdict, student_deadline, upload_verdict
 from gradeflow.core.words import describe_refusal, when
 
@@ -137,11 +137,22 @@ def recent_uploads(session: Session, *, assignment_id: int, user_id: int, now: d
     return list(session.scalars(query))
 
 
+def lock_uploads(session: Session, *, assignment: Assignment, user: User) -> None:
+    """Hold the student's enrollment row until the transaction ends, so two uploads cannot both pass the daily limit.
+
+    PostgreSQL locks the row (SELECT ... FOR UPDATE); SQLite has one writer at a time and ignores the clause. The
+    caller counts, stores the upload and commits inside that same transaction.
+    """
+    session.execute(select(Enrollment.id).where(Enrollment.user_id == user.id,
+                                                Enrollment.course_id == assignment.course_id).with_for_update())
+
+
 def enforce_upload(session: Session, *, assignment: Assignment, user: User, now: datetime | None = None) -> None:
     """Raise UploadRefused when the policy does not let this user upload now. Staff are never refused."""
     role = role_in_course(session, user=user, course_id=assignment.course_id)
     if role is not None and role.is_staff:
         return
+    lock_uploads(session, assignment=assignment, user=user)
     now = now or utcnow()
     policy = load_policy(session, assignment.id)
     extension = extensions_by_student(session, assignment.id).get(user.id)

@@ -45,8 +45,8 @@ def _enforce_policy(session, assignment, user) -> None:
                         429: {"description": "daily limit reached; Retry-After and the message say when"}})
 async def submit(assignment: VisibleAssignment, file: UploadFile, session: SessionDep, user: CurrentUser,
                  settings: SettingsDep, blobs: BlobsDep, enqueuer: EnqueuerDep) -> SubmissionPublic:
+    data = await file.read(settings.max_upload_bytes + 1)  # before the policy check: no await between it and commit
     _enforce_policy(session, assignment, user)
-    data = await file.read(settings.max_upload_bytes + 1)
     version = assignment.current_version
     config = AssignmentConfig(**version.config)
     try:

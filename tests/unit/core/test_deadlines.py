@@ -99,3 +99,47 @@ def test_cutoff_and_opening_messages(staff_db):
                 settings=PolicySettings(opens_at=now + timedelta(days=1)))
     with pytest.raises(UploadRefused, match="opens at"):
         enforce_upload(session, assignment=assignment, user=world.users["bob"], now=now)
+
+
+@pytest.mark.postgres
+def test_two_uploads_at_once_cannot_both_pass_the_daily_limit(fresh_postgres_url, tmp_path):
+    """The second upload waits for the first one's transaction, then counts it (PostgreSQL, two connections)."""
+    import threading
+
+    from gradeflow.core.db import make_session_factory
+    from gradeflow.core.models import User
+    from tests.unit.core.conftest import _open
+
+    engine, first, _, world = _open(fresh_postgres_url, tmp_path)
+    second = make_session_factory(engine)()
+    outcome: list[str] = []
+
+    def race() -> None:
+        try:
+            enforce_upload(second, assignment=assignment_of(second, world), user=second.get(User, alice_id))
+            outcome.append("passed")
+        except UploadRefused as exc:
+            outcome.append(exc.refusal.value)
+        finally:
+            second.rollback()
+
+    thread = threading.Thread(target=race)
+    try:
+        alice_id = world.users["alice"].id
+        save_policy(first, assignment=assignment_of(first, world), settings=PolicySettings(max_per_day=1),
+                    user=world.users["prof"])
+        first.commit()
+        enforce_upload(first, assignment=assignment_of(first, world), user=world.users["alice"])  # takes the lock
+        thread.start()
+        thread.join(1.0)
+        assert outcome == []  # blocked on the row lock, not counting yet
+        submit(first, world, "alice")
+        first.commit()
+        thread.join(10)
+        assert outcome == [UploadRefusal.DAILY_LIMIT.value]
+    finally:
+        first.close()  # releases the lock whatever happened, so the thread and the schema's teardown can finish
+        if thread.ident is not None:  # started
+            thread.join(10)
+        second.close()
+        engine.dispose()
