@@ -8,18 +8,19 @@ from sqlalchemy.orm import Session
 
 from gradeflow.api.schemas_grades import (CellPublic, ColumnPublic, ExtensionPublic, GradebookPublic, OverridePublic,
                                           RowPublic, Standing)
-from gradeflow.api.schemas_staff import (AssignmentStaff, RegradePublic, RosterLinePublic, RosterReportPublic,
-                                         StudentChangePublic, SubmissionRow, ValidationRunPublic, VersionPublic)
+from gradeflow.api.schemas_staff import (ActivationLogEntry, AssignmentStaff, RegradePublic, RosterLinePublic,
+                                         RosterReportPublic, StudentChangePublic, SubmissionRow, ValidationRunPublic,
+                                         VersionPublic)
 from gradeflow.core.deadlines import extensions_by_student, load_policy, recent_uploads
-from gradeflow.core.enums import RegradeItemState, VersionState
+from gradeflow.core.enums import ActivationCause, RegradeItemState, VersionState
 from gradeflow.core.gradebook import Cell, Gradebook, cell_for
 from gradeflow.core.models import (Assignment, AssignmentVersion, Extension, ScoreOverride, Submission, User,
                                    utcnow)
 from gradeflow.core.policy import student_deadline, upload_verdict, uploads_left
 from gradeflow.core.regrade import RegradeDiff
 from gradeflow.core.roster import RosterReport
-from gradeflow.core.versions import run_checks
-from gradeflow.core.words import describe_lateness, describe_refusal, describe_version_state
+from gradeflow.core.versions import activation_log, run_checks
+from gradeflow.core.words import describe_activation, describe_lateness, describe_refusal, describe_version_state
 
 
 def version_public(session: Session, version: AssignmentVersion) -> VersionPublic:
@@ -31,6 +32,19 @@ def version_public(session: Session, version: AssignmentVersion) -> VersionPubli
                          problems=list(version.problems or []), current=assignment.current_version_id == version.id,
                          activate_when_ready=version.activate_when_ready, created_at=version.created_at,
                          validated_at=version.validated_at, runs=runs)
+
+
+def activation_entries(session: Session, assignment: Assignment) -> list[ActivationLogEntry]:
+    """The activation log, newest first, with hashes and usernames instead of ids."""
+    entries = activation_log(session, assignment)
+    ids = {e.version_id for e in entries} | {e.previous_version_id for e in entries if e.previous_version_id}
+    sha = {v.id: v.sha256 for v in session.scalars(select(AssignmentVersion).where(AssignmentVersion.id.in_(ids)))}
+    people = {e.activated_by for e in entries if e.activated_by is not None}
+    name = {u.id: u.username for u in session.scalars(select(User).where(User.id.in_(people)))}
+    return [ActivationLogEntry(version=sha[e.version_id], previous_version=sha.get(e.previous_version_id),
+                               regrade_run_id=e.regrade_run_id, cause=e.cause,
+                               text=describe_activation(ActivationCause(e.cause), regrade_run_id=e.regrade_run_id),
+                               by=name.get(e.activated_by), at=e.activated_at) for e in entries]
 
 
 def assignment_staff(session: Session, assignment: Assignment) -> AssignmentStaff:

@@ -5,8 +5,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gradeflow.core.enums import (RegradeItemState, Role, RosterAction, SubmissionKind, SubmissionPurpose,
-                                  SubmissionStatus, VersionState)
+from gradeflow.core.enums import (ActivationCause, RegradeItemState, Role, RosterAction, SubmissionKind,
+                                  SubmissionPurpose, SubmissionStatus, VersionState)
 
 
 class CourseCreate(BaseModel):
@@ -117,6 +117,18 @@ class ActivationPublic(BaseModel):
     adopted: int = Field(..., description="students' submissions given their re-run's result")
     kept: int = Field(..., description="re-runs that failed or had not finished: previous scores kept")
     stale: int = Field(..., description="submissions that arrived after the regrade started (scores kept)")
+
+
+class ActivationLogEntry(BaseModel):
+    """One change of the official version, from the append-only activation log."""
+
+    version: str = Field(..., description="the version made official (content hash)")
+    previous_version: str | None = Field(..., description="the version official before (None: there was none)")
+    regrade_run_id: int | None = Field(..., description="the regrade whose results were adopted, if any")
+    cause: ActivationCause
+    text: str = Field(..., description="the cause in words")
+    by: str | None = Field(..., description="username of who did it (None: the service itself)")
+    at: datetime
 
 
 class StudentChangePublic(BaseModel):

@@ -93,6 +93,17 @@ def versions(assignment: str, course: str = CourseOpt) -> None:
             "; ".join(v["problems"])[:300]) for v in rows])
 
 
+@assignment_app.command("history")
+def history(assignment: str, course: str = CourseOpt) -> None:
+    """Who made which version official, when and why, newest first (staff)."""
+    with Api() as client:
+        found = client.assignment(client.course(course), assignment)
+        rows = client.get(f"/assignments/{found['id']}/activations")
+    table(f"official versions of {found['slug']}", ["when", "version", "before", "who", "how"],
+          [(moment(e["at"]), e["version"][:12], (e["previous_version"] or "-")[:12], e["by"] or "the service",
+            e["text"]) for e in rows])
+
+
 @assignment_app.command("activate")
 def activate(assignment: str, version: str, course: str = CourseOpt,
              regrade: int = typer.Option(None, "--regrade", help="the regrade whose results to adopt "

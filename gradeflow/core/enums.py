@@ -61,6 +61,14 @@ class VersionState(StrEnum):
     BROKEN = "broken"  # a validation run scored otherwise, or could not run; `problems` says what to fix
 
 
+class ActivationCause(StrEnum):
+    """Why a version became the official one (the activation log records it)."""
+
+    PUBLISHED = "published"  # published with --activate (or the first version of an assignment)
+    VALIDATED = "validated"  # published with --activate, made official once validation passed
+    ACTIVATED = "activated"  # a staff member activated it, with or without a regrade
+
+
 class LateMode(StrEnum):
     PENALTY = "penalty"  # late work is accepted and loses a percentage per day late, up to a cap
     CUTOFF = "cutoff"  # nothing is accepted after the deadline (plus grace, plus any extension)

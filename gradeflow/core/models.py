@@ -9,8 +9,8 @@ from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gradeflow.core.db import Base
-from gradeflow.core.enums import (CountedSubmission, LateMode, Role, SubmissionKind, SubmissionPurpose,
-                                  SubmissionStatus, VersionState)
+from gradeflow.core.enums import (ActivationCause, CountedSubmission, LateMode, Role, SubmissionKind,
+                                  SubmissionPurpose, SubmissionStatus, VersionState)
 
 
 def utcnow() -> datetime:
@@ -99,6 +99,20 @@ class AssignmentVersion(Base):
     problems: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")  # what to fix, when BROKEN
     activate_when_ready: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     validated_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
+
+
+class VersionActivation(Base):
+    """The append-only log of which version was official from when, who made it so, and why."""
+
+    __tablename__ = "version_activations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("assignment_versions.id"))
+    previous_version_id: Mapped[int | None] = mapped_column(ForeignKey("assignment_versions.id"), nullable=True)
+    regrade_run_id: Mapped[int | None] = mapped_column(ForeignKey("regrade_runs.id"), nullable=True)
+    cause: Mapped[ActivationCause] = mapped_column(String(16))
+    activated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    activated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
 
 
 class Submission(Base):

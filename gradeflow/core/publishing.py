@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from gradeflow.core.blobs import BlobStore
 from gradeflow.core.bundles import AssignmentConfig, content_hash, pack, read_config
-from gradeflow.core.models import Assignment, AssignmentVersion, Course, User
+from gradeflow.core.enums import ActivationCause
+from gradeflow.core.models import Assignment, AssignmentVersion, Course, User, VersionActivation
 
 
 def find_or_create_assignment(session: Session, *, course: Course, config: AssignmentConfig) -> Assignment:
@@ -40,6 +41,18 @@ def publish_folder(session: Session, blobs: BlobStore, *, course: Course, folder
         session.add(version)
         session.flush()
     if make_current:
-        assignment.current_version_id = version.id
-        assignment.title, assignment.kind, assignment.max_score = config.title, config.kind, config.points
+        set_current(session, assignment, version, cause=ActivationCause.PUBLISHED, by=user.id if user else None)
     return version
+
+
+def set_current(session: Session, assignment: Assignment, version: AssignmentVersion, *, cause: ActivationCause,
+                by: int | None, run_id: int | None = None) -> None:
+    """The one place that makes a version official; a change (or a regrade adopted) goes into the activation log."""
+    config = AssignmentConfig(**version.config)
+    previous = assignment.current_version_id
+    if previous != version.id or run_id is not None:
+        session.add(VersionActivation(assignment_id=assignment.id, version_id=version.id, previous_version_id=previous,
+                                      regrade_run_id=run_id, cause=cause, activated_by=by))
+    assignment.current_version_id = version.id
+    assignment.title, assignment.kind, assignment.max_score = config.title, config.kind, config.points
+    session.flush()

@@ -17,13 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gradeflow.core.deadlines import extensions_by_student, load_policy
-from gradeflow.core.enums import CountedSubmission, RegradeItemState, SubmissionPurpose, SubmissionStatus, VersionState
+from gradeflow.core.enums import (ActivationCause, CountedSubmission, RegradeItemState, SubmissionPurpose,
+                                  SubmissionStatus, VersionState)
 from gradeflow.core.gradebook import course_students
 from gradeflow.core.models import (Assignment, AssignmentVersion, GradingResult, RegradeItem, RegradeRun, Submission,
                                    User, utcnow)
 from gradeflow.core.overrides import overrides_in_force
 from gradeflow.core.policy import Graded, Policy, counted, score
-from gradeflow.core.versions import VersionError, make_current, settle
+from gradeflow.core.versions import VersionError, make_current, require_ready, settle
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,7 @@ def activate(session: Session, *, version: AssignmentVersion, run: RegradeRun | 
              force: bool = False) -> Activation:
     """Make `version` official; with a run, adopt its finished re-runs into the students' submissions."""
     if settle(session, version) != VersionState.READY:
-        make_current(session, version)  # raises, saying why
+        require_ready(version)  # raises, saying why
     stale = _check_run(session, run, version, force=force) if run is not None else 0
     adopted = kept = 0
     if run is not None:
@@ -204,7 +205,7 @@ def activate(session: Session, *, version: AssignmentVersion, run: RegradeRun | 
             done = item_state(item) is RegradeItemState.DONE and _adopt(session, item, run)
             adopted, kept = adopted + done, kept + (not done)
         run.activated_at, run.activated_by = utcnow(), user.id
-    make_current(session, version)
+    make_current(session, version, cause=ActivationCause.ACTIVATED, by=user.id, run_id=run.id if run else None)
     return Activation(version=version, run=run, adopted=adopted, kept=kept, stale=stale)
 
 

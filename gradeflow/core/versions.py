@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from gradeflow.core.blobs import BlobStore
 from gradeflow.core.bundle_lint import LintResult, lint_folder
 from gradeflow.core.bundles import AssignmentConfig, BundleError, content_hash, pack
-from gradeflow.core.enums import SubmissionPurpose, SubmissionStatus, VersionState
+from gradeflow.core.enums import ActivationCause, SubmissionPurpose, SubmissionStatus, VersionState
 from gradeflow.core.models import (Assignment, AssignmentVersion, Course, GradingResult, Submission, User,
-                                   ValidationRun, utcnow)
-from gradeflow.core.publishing import find_or_create_assignment
+                                   ValidationRun, VersionActivation, utcnow)
+from gradeflow.core.publishing import find_or_create_assignment, set_current
 from gradeflow.core.uploads import EXTENSIONS
 
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
@@ -130,11 +130,11 @@ def _new_or_retried_version(session: Session, blobs: BlobStore, *, assignment: A
     return version, True
 
 
-def _activate_later(session: Session, version: AssignmentVersion) -> None:
+def _activate_later(session: Session, version: AssignmentVersion, user: User) -> None:
     """Honour --activate on a re-publish: now if the version is ready, else once it is."""
     version.activate_when_ready = True
     if version.state == VersionState.READY:
-        make_current(session, version)
+        make_current(session, version, cause=ActivationCause.PUBLISHED, by=user.id)
 
 
 def publish_bundle(session: Session, blobs: BlobStore, *, course: Course, user: User, data: bytes,
@@ -150,7 +150,7 @@ def publish_bundle(session: Session, blobs: BlobStore, *, course: Course, user: 
                                                  user=user)
         if not fresh:
             if activate:
-                _activate_later(session, version)
+                _activate_later(session, version, user)
             return Published(version=version, to_enqueue=[], created=False)
         version.activate_when_ready = activate or assignment.current_version_id is None
         runs = _validation_runs(session, blobs, version=version, lint=lint, user=user)
@@ -221,22 +221,31 @@ def settle(session: Session, version: AssignmentVersion) -> VersionState:
     version.state = VersionState.BROKEN if problems else VersionState.READY
     version.problems, version.validated_at = problems, utcnow()
     if version.state == VersionState.READY and version.activate_when_ready:
-        make_current(session, version)
+        make_current(session, version, cause=ActivationCause.VALIDATED, by=version.published_by)
     session.flush()
     return VersionState(version.state)
 
 
-def make_current(session: Session, version: AssignmentVersion) -> Assignment:
-    """Make a READY version the one new submissions are graded against."""
+def require_ready(version: AssignmentVersion) -> None:
+    """Raise VersionError, saying why, unless the version is READY."""
     if version.state != VersionState.READY:
         raise VersionError(f"version {version.sha256[:12]} is {version.state}: only a ready version can be made "
                            "official" + (f" ({'; '.join(version.problems)})" if version.problems else ""))
+
+
+def make_current(session: Session, version: AssignmentVersion, *, cause: ActivationCause, by: int | None,
+                 run_id: int | None = None) -> Assignment:
+    """Make a READY version the one new submissions are graded against, and log who did it and why."""
+    require_ready(version)
     assignment = session.get(Assignment, version.assignment_id)
-    config = AssignmentConfig(**version.config)
-    assignment.current_version_id = version.id
-    assignment.title, assignment.kind, assignment.max_score = config.title, config.kind, config.points
-    session.flush()
+    set_current(session, assignment, version, cause=cause, by=by, run_id=run_id)
     return assignment
+
+
+def activation_log(session: Session, assignment: Assignment) -> list[VersionActivation]:
+    """Every change of the official version, newest first."""
+    return list(session.scalars(select(VersionActivation).where(VersionActivation.assignment_id == assignment.id)
+                                .order_by(VersionActivation.id.desc())))
 
 
 def find_version(session: Session, assignment: Assignment, ref: str) -> AssignmentVersion:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from gradeflow.core.enums import RunOutcome, SubmissionStatus, UploadRefusal, VersionState
+from gradeflow.core.enums import ActivationCause, RunOutcome, SubmissionStatus, UploadRefusal, VersionState
 
 _OUTCOME_WORDS = {
     RunOutcome.COMPLETED: "Your code ran to the end.",
@@ -70,3 +70,16 @@ def describe_lateness(*, days_late: int, penalty_percent: float, accepted: bool 
 
 def describe_version_state(state: VersionState) -> str:
     return _VERSION_WORDS[state]
+
+
+_ACTIVATION_WORDS = {
+    ActivationCause.PUBLISHED: "made official when published",
+    ActivationCause.VALIDATED: "made official once its validation passed, as asked at publish",
+    ActivationCause.ACTIVATED: "activated by hand",
+}
+
+
+def describe_activation(cause: ActivationCause, *, regrade_run_id: int | None = None) -> str:
+    """'activated by hand, adopting regrade 3's results', and the like."""
+    text = _ACTIVATION_WORDS[cause]
+    return text + (f", adopting regrade {regrade_run_id}'s results" if regrade_run_id is not None else "")

@@ -105,6 +105,8 @@ def test_regrade_shows_the_diff_and_activates(stack, homes):
     done = cli(stack, "ta1", "regrade", "ode-theta", "--yes", homes=homes)
     assert "student2" in done.stdout and "1 student: 0 up, 0 down, 1 unchanged" in done.stdout
     assert "is now official; 1 submission updated from regrade" in done.stdout
+    history = cli(stack, "ta1", "assignment", "history", "ode-theta", homes=homes).stdout
+    assert "official versions of ode-theta" in history and "ta1" in history and "activated" in history
     queue = cli(stack, "ta1", "queue", homes=homes).stdout
     assert "waiting:" in queue and "running, per worker" in queue
     listing = cli(stack, "ta1", "submissions", "list", "ode-theta", "--user", "student2", homes=homes).stdout

@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 from gradeflow.api.deps import (BlobsDep, CurrentUser, EnqueuerDep, SessionDep, SettingsDep, StaffAssignment,
                                 StaffCourse)
 from gradeflow.api.dispatch import commit_and_send
-from gradeflow.api.present_staff import assignment_staff, version_public
-from gradeflow.api.schemas_staff import ActivateRequest, ActivationPublic, AssignmentStaff, VersionPublic
+from gradeflow.api.present_staff import activation_entries, assignment_staff, version_public
+from gradeflow.api.schemas_staff import (ActivateRequest, ActivationLogEntry, ActivationPublic, AssignmentStaff,
+                                         VersionPublic)
 from gradeflow.core.bundles import MAX_BUNDLE_BYTES, BundleError
 from gradeflow.core.models import Assignment, AssignmentVersion, RegradeRun
 from gradeflow.core.regrade import activate, latest_run
@@ -65,6 +66,12 @@ def version(assignment: StaffAssignment, sha: str, session: SessionDep) -> Versi
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
     settle(session, found)
     return version_public(session, found)
+
+
+@router.get("/assignments/{assignment_id}/activations", response_model=list[ActivationLogEntry],
+            summary="Who made which version official, when and why, newest first (staff)")
+def activations(assignment: StaffAssignment, session: SessionDep) -> list[ActivationLogEntry]:
+    return activation_entries(session, assignment)
 
 
 @router.post("/assignments/{assignment_id}/versions/{sha}/activate", response_model=ActivationPublic,

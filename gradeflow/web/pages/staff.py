@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from gradeflow.api.deps import BlobsDep, EnqueuerDep, SessionDep, SettingsDep
 from gradeflow.api.dispatch import broker_depths, commit_and_send
+from gradeflow.api.present_staff import activation_entries
 from gradeflow.core.bundles import MAX_BUNDLE_BYTES, BundleError
 from gradeflow.core.enums import RegradeItemState, SubmissionPurpose, SubmissionStatus
 from gradeflow.core.models import Assignment, AssignmentVersion, RegradeRun, Submission, User
@@ -101,7 +102,8 @@ def _versions_page(request: Request, found, session, *, error: str = "", status_
                 role=found.access.role, assignment=assignment, error=error,
                 versions=[(v, run_checks(session, v), describe_version_state(v.state), latest_run(session, v))
                           for v in versions],
-                runs=[(run, regrade_diff(session, run)) for run in list_runs(session, assignment)[:5]])
+                runs=[(run, regrade_diff(session, run)) for run in list_runs(session, assignment)[:5]],
+                history=activation_entries(session, assignment)[:20])
 
 
 @router.get("/assignments/{assignment_id}/versions")

@@ -116,6 +116,8 @@ CASES = [
     Case("versions", lambda a, h, t: a.client.get(f"/api/v1/assignments/{_aid(a)}/versions", headers=h), staff()),
     Case("version", lambda a, h, t: a.client.get(f"/api/v1/assignments/{_aid(a)}/versions/{_sha(a)}", headers=h),
          staff()),
+    Case("activations", lambda a, h, t: a.client.get(f"/api/v1/assignments/{_aid(a)}/activations", headers=h),
+         staff()),
     Case("activate", lambda a, h, t: a.client.post(f"/api/v1/assignments/{_aid(a)}/versions/{_sha(a)}/activate",
                                                   headers=h, json={"skip_regrade": True}), staff()),
     Case("start regrade", lambda a, h, t: a.client.post(
@@ -167,6 +169,7 @@ def test_every_staff_route_is_in_the_matrix(api):
                "/api/v1/courses/{course}/assignments", "/api/v1/assignments/{assignment_id}/versions",
                "/api/v1/assignments/{assignment_id}/versions/{sha}",
                "/api/v1/assignments/{assignment_id}/versions/{sha}/activate",
+               "/api/v1/assignments/{assignment_id}/activations",
                "/api/v1/assignments/{assignment_id}/versions/{sha}/regrade", "/api/v1/regrades/{run_id}",
                "/api/v1/assignments/{assignment_id}/regrades", "/api/v1/assignments/{assignment_id}/policy",
                "/api/v1/assignments/{assignment_id}/extensions",

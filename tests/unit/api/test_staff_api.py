@@ -103,6 +103,11 @@ def test_regrade_diff_then_activate_updates_students(api, tmp_path):
     assert done.status_code == 200 and done.json()["adopted"] == 2
     mine = api.client.get("/api/v1/submissions", headers=api.headers("alice")).json()
     assert [s["score"] for s in mine] == [1] and mine[0]["checks"][0]["message"] == "answer should be 42"
+    log = api.client.get(f"/api/v1/assignments/{aid}/activations", headers=api.headers("prof")).json()
+    newest = log[0]
+    assert (newest["version"], newest["by"], newest["regrade_run_id"]) == (sha, "tina", started.json()["id"])
+    assert newest["previous_version"] == log[1]["version"] != sha
+    assert newest["text"] == f"activated by hand, adopting regrade {started.json()['id']}'s results"
 
 
 def test_daily_limit_is_a_429_that_says_when_and_stores_nothing(api):

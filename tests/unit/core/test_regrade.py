@@ -7,12 +7,12 @@ import pytest
 
 from gradeflow.core.bundles import pack
 from gradeflow.core.deadlines import PolicySettings, save_policy
-from gradeflow.core.enums import CountedSubmission, RegradeItemState, SubmissionPurpose, VersionState
+from gradeflow.core.enums import ActivationCause, CountedSubmission, RegradeItemState, SubmissionPurpose, VersionState
 from gradeflow.core.gradebook import build_gradebook
 from gradeflow.core.models import Assignment, GradingResult, RegradeItem
 from gradeflow.core.overrides import record_override
 from gradeflow.core.regrade import activate, latest_run, regrade_diff, start_regrade
-from gradeflow.core.versions import VersionError, publish_bundle
+from gradeflow.core.versions import VersionError, activation_log, publish_bundle
 from tests.unit.core.world import fail_now, grade_now, submit, write_bundle
 
 DUE = datetime(2026, 1, 15, tzinfo=UTC)  # in the past: uploads precede the regrade
@@ -82,6 +82,8 @@ def test_activate_adopts_results_into_the_students_submissions(any_db, tmp_path)
     done = activate(session, version=version, run=run, user=world.users["tina"])
     assert (done.adopted, done.kept, done.stale) == (1, 1, 0)
     assert assignment.current_version_id == version.id and run.activated_at is not None
+    entry = activation_log(session, assignment)[0]
+    assert (entry.regrade_run_id, entry.cause, entry.activated_by) == (run.id, "activated", world.users["tina"].id)
     assert (alice.score, alice.attempt, alice.version_id) == (1, 2, version.id)
     results = session.query(GradingResult).filter_by(submission_id=alice.id).order_by(GradingResult.attempt).all()
     assert [r.score for r in results] == [2, 1] and "regraded against version" in results[-1].log
@@ -159,3 +161,8 @@ def test_activate_without_a_run_just_switches_versions(staff_db, tmp_path):
     version = new_version(session, blobs, world, tmp_path)
     done = activate(session, version=version, run=None, user=world.users["tina"])
     assert done.adopted == 0 and assignment.current_version_id == version.id and alice.version_id == world.version.id
+    entry = activation_log(session, assignment)[0]  # audited all the same: who, when, from which version
+    assert (entry.version_id, entry.previous_version_id, entry.regrade_run_id) == (version.id, world.version.id, None)
+    assert (entry.cause, entry.activated_by) == (ActivationCause.ACTIVATED, world.users["tina"].id)
+    activate(session, version=version, run=None, user=world.users["prof"])  # already official: nothing to log
+    assert len(activation_log(session, assignment)) == 2  # the world's first publish, then this one

@@ -7,9 +7,9 @@ import tarfile
 import pytest
 
 from gradeflow.core.bundles import BundleError, pack
-from gradeflow.core.enums import SubmissionPurpose, SubmissionStatus, VersionState
+from gradeflow.core.enums import ActivationCause, SubmissionPurpose, SubmissionStatus, VersionState
 from gradeflow.core.models import Assignment, ValidationRun
-from gradeflow.core.versions import VersionError, find_version, list_versions, make_current, publish_bundle, settle
+from gradeflow.core.versions import VersionError, activation_log, find_version, list_versions, make_current, publish_bundle, settle
 from tests.unit.core.world import fail_now, grade_now, write_bundle
 
 
@@ -43,6 +43,9 @@ def test_all_runs_as_expected_make_it_ready_and_first_versions_current(staff_db,
     assert published.version.state == VersionState.READY
     assignment = session.get(Assignment, published.version.assignment_id)
     assert assignment.current_version_id == published.version.id and assignment.title == "Fresh"
+    [entry] = activation_log(session, assignment)
+    assert (entry.version_id, entry.previous_version_id, entry.cause) == (published.version.id, None, "validated")
+    assert entry.activated_by == world.users["tina"].id  # the publisher asked for it (a first version)
 
 
 def test_a_mismatch_breaks_the_version_with_what_to_fix(staff_db, tmp_path):
@@ -55,7 +58,7 @@ def test_a_mismatch_breaks_the_version_with_what_to_fix(staff_db, tmp_path):
     assert version.state == VersionState.BROKEN
     assert version.problems == ["solution.py scored 1 but must score 2 (answer is 42: answer should be 42)"]
     with pytest.raises(VersionError, match="only a ready version"):
-        make_current(session, version)
+        make_current(session, version, cause=ActivationCause.ACTIVATED, by=None)
 
 
 def test_a_run_the_service_could_not_grade_breaks_it_with_the_error(staff_db, tmp_path):

@@ -101,3 +101,9 @@ def test_an_unexpected_error_is_a_page_not_a_trace(app, monkeypatch):
         r = client.get("/history")
     assert r.status_code == 500 and "Something went wrong on our side" in r.text
     assert "secret internals" not in r.text and "Traceback" not in r.text
+
+
+def test_versions_page_shows_the_official_version_history(client):
+    sign_in(client, "tina")
+    page = client.get("/assignments/1/versions").text
+    assert "Official version history" in page and "made official when published" in page
