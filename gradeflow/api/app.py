@@ -11,7 +11,7 @@ from gradeflow.api.queue import CeleryEnqueuer
 from gradeflow.api.routes import auth, staff, submissions, worker
 from gradeflow.core.blobs import LocalBlobStore
 from gradeflow.core.db import make_engine, make_session_factory, session_scope
-from gradeflow.core.grading import Enqueuer, make_task, sweep
+from gradeflow.core.grading import Enqueuer, hold_sweep_lock, send, sweep
 from gradeflow.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -23,11 +23,13 @@ def run_sweeper(app: FastAPI, stop: threading.Event) -> None:
     while not stop.wait(settings.sweep_interval_s):
         try:
             with session_scope(app.state.session_factory) as session:
+                if not hold_sweep_lock(session):  # another API replica is sweeping
+                    continue
                 requeued = sweep(session, timing=worker.timing(settings))
-                tasks = [(make_task(s, secret=settings.secret_key), s.queue) for s in requeued]
-            for task, queue in tasks:
-                app.state.enqueuer.enqueue(task, queue=queue)
-                log.warning("re-queued submission %s as attempt %s", task.submission_id, task.attempt)
+                session.commit()
+                for submission in requeued:  # committed first: a worker claims only what the database says
+                    task = send(app.state.enqueuer, submission, secret=settings.secret_key)
+                    log.warning("re-queued submission %s as attempt %s", task.submission_id, task.attempt)
         except Exception:
             log.exception("sweeper pass failed")
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
-from gradeflow.core.grading import Enqueuer, make_task
+from gradeflow.core.grading import Enqueuer, send
 from gradeflow.core.models import Submission
 from gradeflow.settings import Settings
 
@@ -15,13 +15,18 @@ log = logging.getLogger(__name__)
 
 def commit_and_send(session: Session, enqueuer: Enqueuer, settings: Settings,
                     submissions: Iterable[Submission]) -> None:
-    """Commit, then enqueue each submission's current attempt on its queue."""
+    """Commit, then enqueue each submission's current attempt on its queue, at its purpose's priority."""
     session.commit()
     for submission in submissions:
         try:
-            enqueuer.enqueue(make_task(submission, secret=settings.secret_key), queue=submission.queue)
+            send(enqueuer, submission, secret=settings.secret_key)
         except Exception:  # stored as queued: the sweeper sends it again
             log.exception("could not reach the broker for submission %s", submission.id)
+
+
+def priority_lists(queue: str) -> list[str]:
+    """The Redis lists kombu keeps for one queue: the queue's own name (priority 0), then one per other step."""
+    return [queue] + [f"{queue}\x06\x16{step}" for step in (3, 6, 9)]
 
 
 def broker_depths(redis_url: str, queues: Iterable[str]) -> dict[str, int | None]:
@@ -32,7 +37,7 @@ def broker_depths(redis_url: str, queues: Iterable[str]) -> dict[str, int | None
     try:
         client = redis.Redis.from_url(redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
         try:
-            return {name: int(client.llen(name)) for name in names}
+            return {name: sum(int(client.llen(key)) for key in priority_lists(name)) for name in names}
         finally:
             client.close()
     except (redis.RedisError, OSError, ValueError):

@@ -15,8 +15,8 @@ class CeleryEnqueuer:
         self.app.conf.broker_transport_options = {"visibility_timeout": settings.visibility_timeout_s}
         self.app.conf.broker_connection_retry_on_startup = True
 
-    def enqueue(self, task: GradeTask, *, queue: str) -> None:
-        self.app.send_task(TASK_NAME, args=[task.model_dump()], queue=queue)
+    def enqueue(self, task: GradeTask, *, queue: str, priority: int = 0) -> None:
+        self.app.send_task(TASK_NAME, args=[task.model_dump()], queue=queue, priority=priority)
 
 
 class ListEnqueuer:
@@ -24,6 +24,8 @@ class ListEnqueuer:
 
     def __init__(self) -> None:
         self.sent: list[tuple[GradeTask, str]] = []
+        self.priorities: list[int] = []
 
-    def enqueue(self, task: GradeTask, *, queue: str) -> None:
+    def enqueue(self, task: GradeTask, *, queue: str, priority: int = 0) -> None:
         self.sent.append((task, queue))
+        self.priorities.append(priority)

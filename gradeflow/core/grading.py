@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from gradeflow.core.enums import SubmissionPurpose, SubmissionStatus
@@ -24,7 +24,34 @@ from gradeflow.core.versions import settle
 class Enqueuer(Protocol):
     """Sends a grading task to a named queue (Celery in the API; a list in unit tests)."""
 
-    def enqueue(self, task: GradeTask, *, queue: str) -> None: ...
+    def enqueue(self, task: GradeTask, *, queue: str, priority: int = 0) -> None: ...
+
+
+# Redis priority steps (kombu's default 0, 3, 6, 9; 0 is served first). A student waiting for feedback goes
+# before the staff's background work, so a regrade of the whole course cannot hold up a deadline rush.
+_PRIORITY = {SubmissionPurpose.STUDENT: 0, SubmissionPurpose.VALIDATION: 3, SubmissionPurpose.REGRADE: 6}
+
+
+SWEEP_LOCK_KEY = 0x67667377  # "gfsw": the PostgreSQL advisory lock one sweeping API replica holds
+
+
+def hold_sweep_lock(session: Session) -> bool:
+    """True when this process may sweep now: on PostgreSQL it holds an advisory lock until the transaction ends,
+    so several API replicas do not sweep at once; SQLite serves one API process and needs none."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK_KEY}))
+
+
+def priority_of(submission: Submission) -> int:
+    return _PRIORITY[SubmissionPurpose(submission.purpose)]
+
+
+def send(enqueuer: Enqueuer, submission: Submission, *, secret: str) -> GradeTask:
+    """Enqueue the submission's current attempt on its queue, at its purpose's priority."""
+    task = make_task(submission, secret=secret)
+    enqueuer.enqueue(task, queue=submission.queue, priority=priority_of(submission))
+    return task
 
 
 class ClaimRefusal(StrEnum):

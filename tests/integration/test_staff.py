@@ -143,3 +143,26 @@ def test_a_static_problem_is_refused_at_once(stack, tmp_path):
     (folder / "solution.ipynb").unlink()
     r = api(stack, "POST", "/courses/mathdl/assignments", files={"bundle": ("b.tar.gz", pack(folder))})
     assert r.status_code == 422 and "no reference solution: add solution.ipynb or solution.py" in r.json()["detail"]
+
+
+def test_a_student_upload_goes_before_queued_validation_runs(stack, tmp_path):
+    """Priorities in Redis: the 4 validation runs of a publish are queued first, yet a student's upload sent
+    just after is graded next (FIFO would grade it fifth)."""
+    import sqlite3
+
+    from tests.integration.test_spine import reference_script
+
+    folder = copy_ode(tmp_path, "priority")
+    (folder / "README.md").write_text((folder / "README.md").read_text() + "\nA new version.\n")
+    version = publish(stack, folder)
+    upload = stack.submit("solution.py", reference_script(), username="student2")
+    assert upload.status_code == 202, upload.text
+    assert stack.wait(upload.json()["id"], username="student2")["score"] == 10
+    assert wait_version(stack, version)["state"] == "ready"
+    with sqlite3.connect(stack.var_dir / "gradeflow.db") as db:
+        order = [row[0] for row in db.execute(
+            "SELECT purpose FROM submissions WHERE id >= (SELECT min(id) FROM submissions WHERE purpose = "
+            "'validation' AND version_id = (SELECT id FROM assignment_versions WHERE sha256 = ?)) "
+            "ORDER BY started_at", (version["sha256"],))]
+    assert order.count("validation") == 4 and order.count("student") == 1, order
+    assert order.index("student") <= 1, order  # at most the run the worker had already taken

@@ -14,7 +14,7 @@ from gradeflow.core.access import visible_assignments
 from gradeflow.core.bundles import AssignmentConfig
 from gradeflow.core.deadlines import UploadRefused, enforce_upload
 from gradeflow.core.enums import SubmissionPurpose, UploadRefusal
-from gradeflow.core.grading import make_task
+from gradeflow.core.grading import send
 from gradeflow.core.models import Submission, utcnow
 from gradeflow.core.uploads import UploadError, check_upload
 
@@ -62,7 +62,7 @@ async def submit(assignment: VisibleAssignment, file: UploadFile, session: Sessi
     session.add(submission)
     session.commit()
     try:
-        enqueuer.enqueue(make_task(submission, secret=settings.secret_key), queue=submission.queue)
+        send(enqueuer, submission, secret=settings.secret_key)
     except Exception:  # stored and queued in the database: the sweeper re-sends it
         log.exception("could not reach the broker for submission %s", submission.id)
     return submission_public(session, submission)

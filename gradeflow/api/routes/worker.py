@@ -88,5 +88,5 @@ def release(body: ReleaseBody, attempt: AttemptDep, session: SessionDep, setting
     again = grading.requeue(submission, reason=body.error, timing=timing(settings))
     session.commit()
     if again:
-        enqueuer.enqueue(grading.make_task(submission, secret=settings.secret_key), queue=submission.queue)
+        grading.send(enqueuer, submission, secret=settings.secret_key)
     return {"requeued": again}

@@ -36,6 +36,7 @@ def test_publish_validates_in_the_queue_and_a_first_version_goes_live(api, tmp_p
     (folder / "assignment.toml").write_text('id = "fresh"\ntitle = "Fresh"\nkind = "script"\npoints = 2\n')
     r = publish(api, folder)
     assert r.status_code == 202 and r.json()["state"] == "validating"
+    assert api.queue.priorities == [3, 3]  # validation waits behind students' uploads (priority 0)
     assert [run["label"] for run in r.json()["runs"]] == ["solution.py", "wrong/zero.py"]
     assert "fresh" not in [a["slug"] for a in api.client.get("/api/v1/assignments", headers=api.headers("alice")).json()]
     assert api.work_queue({"solution.py": 2, "zero.py": 0}) == 2
@@ -86,8 +87,10 @@ def test_regrade_diff_then_activate_updates_students(api, tmp_path):
     r = publish(api, write_bundle(tmp_path / "v2", readme="stricter"))
     api.work_queue({"solution.py": 2, "zero.py": 0})
     aid, sha = r.json()["assignment_id"], r.json()["sha256"]
+    api.queue.priorities.clear()
     started = api.client.post(f"/api/v1/assignments/{aid}/versions/{sha}/regrade", headers=api.headers("tina"))
     assert started.status_code == 202 and started.json()["pending"] == 2
+    assert api.queue.priorities == [6, 6]  # a regrade is background work, after validation
     api.work_one(1.0)  # alice's twin (students in section, then username order)
     api.work_one(2.0)  # bob's
     diff = api.client.get(f"/api/v1/regrades/{started.json()['id']}", headers=api.headers("tina")).json()
@@ -229,6 +232,7 @@ def test_courses_admin_and_me(api):
 
 def test_queue_and_retry(api):
     upload(api, "alice")
+    assert api.queue.priorities == [0]  # students first
     snap = api.client.get("/api/v1/queue", headers=api.headers("tina")).json()
     assert snap["waiting"] == {"cpu": 1} and snap["queued"][0]["user"] == "alice"
     assert snap["broker"]["cpu"] is None  # the unit tests' broker address is unreachable

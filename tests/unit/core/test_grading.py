@@ -93,3 +93,28 @@ def test_heartbeat_only_for_the_current_running_attempt(db):
     grading.claim(session, submission=sub, attempt=1, worker="w", timing=TIMING)
     assert grading.heartbeat(sub, attempt=1, progress="cell 2/3") is True and sub.progress == "cell 2/3"
     assert grading.heartbeat(sub, attempt=2, progress="x") is False
+
+
+@pytest.mark.postgres
+def test_one_api_replica_sweeps_at_a_time(fresh_postgres_url):
+    upgrade(fresh_postgres_url)
+    engine = make_engine(fresh_postgres_url)
+    first, second = make_session_factory(engine)(), make_session_factory(engine)()
+    try:
+        assert grading.hold_sweep_lock(first)
+        assert not grading.hold_sweep_lock(second)  # the other replica skips this pass
+        first.commit()  # the lock ends with the transaction
+        second.rollback()
+        assert grading.hold_sweep_lock(second)
+    finally:
+        first.close()
+        second.close()
+        engine.dispose()
+
+
+def test_sqlite_needs_no_sweep_lock(sqlite_url):
+    upgrade(sqlite_url)
+    engine = make_engine(sqlite_url)
+    with make_session_factory(engine)() as session:
+        assert grading.hold_sweep_lock(session) and grading.hold_sweep_lock(session)
+    engine.dispose()
