@@ -97,6 +97,16 @@ class Shooter:
             print(f"  {name}-{size}.png")
 
 
+def record_override(page, assignment_id: int) -> None:
+    """A manual score in the log, so the overrides page shows one."""
+    page.goto(f"/assignments/{assignment_id}/overrides")
+    page.fill("#ov-user", "student2")
+    page.fill("#ov-score", "6")
+    page.fill("#ov-reason", "oral examination replaces the upload")
+    with page.expect_navigation():
+        page.click("#override-form button[type=submit]")
+
+
 def run(out: Path, only: set[str]) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -128,6 +138,8 @@ def run(out: Path, only: set[str]) -> None:
             shots.shoot("ta-submissions", "/courses/1/submissions")
             shots.shoot("ta-submission-log", f"/submissions/{wrong}", wait_for="#status[data-status=graded]")
             shots.shoot("ta-versions", f"/assignments/{assignment}/versions")
+            record_override(driver, assignment)
+            shots.shoot("ta-overrides", f"/assignments/{assignment}/overrides")
             run = start_regrade(driver, assignment)
             shots.shoot("ta-regrade", f"/regrades/{run}", wait_for="#diff[data-pending='0']")
             shots.shoot("ta-publish", "/courses/1/publish")

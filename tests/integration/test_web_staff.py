@@ -175,6 +175,31 @@ def test_an_instructor_downloads_the_gradebook(page, stack):
     assert json.loads(files["JSON"])["course"] == "mathdl"
 
 
+def test_a_ta_records_a_manual_score_that_the_gradebook_shows(page, stack, web_assignment):
+    sign_in(page, "ta1")
+    page.goto(f"/assignments/{web_assignment}")
+    page.click("a:has-text('Manual scores')")
+    page.fill("#ov-user", "student2")
+    page.fill("#ov-score", "7.5")
+    page.fill("#ov-reason", "oral exam replaces the upload")
+    with page.expect_navigation():
+        page.click("#override-form button[type=submit]")
+    assert "Saved." in page.inner_text("main")
+    assert "oral exam replaces the upload" in page.inner_text("#override-log")
+    page.fill("#ov-score", "70")
+    assert not page.eval_on_selector("#ov-score", "e => e.checkValidity()")  # the browser stops it at once
+    page.fill("#ov-user", "nobody")
+    page.fill("#ov-score", "5")
+    page.fill("#ov-reason", "typo")
+    page.click("#override-form button[type=submit]")
+    page.wait_for_selector("#override-error")
+    assert "No student 'nobody'" in page.inner_text("#override-error")
+    assert page.input_value("#ov-reason") == "typo"  # what was typed is kept
+    page.goto("/courses/1/gradebook")
+    row = page.locator("#gradebook tr", has_text="student2")
+    assert "7.5" in row.inner_text() and "override" in row.inner_text().lower()
+
+
 def test_staff_forms_need_the_csrf_token_and_students_are_kept_out(context, page, stack):  # noqa: F811
     sign_in(page, "prof")
     refused = context.request.post("/courses/1/roster", max_redirects=0,

@@ -107,3 +107,37 @@ def test_versions_page_shows_the_official_version_history(client):
     sign_in(client, "tina")
     page = client.get("/assignments/1/versions").text
     assert "Official version history" in page and "made official when published" in page
+
+
+def test_overrides_page_records_clears_and_refuses_bad_input(client, app):
+    sign_in(client, "tina")
+    page = client.get("/assignments/1/overrides")
+    assert page.status_code == 200 and "No manual scores yet" in page.text
+    token = csrf_of(page.text)
+    form = {"csrf_token": token, "username": "alice", "score": "1.5", "reason": "graded by hand"}
+    saved = client.post("/assignments/1/overrides", data=form, follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"].endswith("/overrides?saved=1")
+    log = client.get("/assignments/1/overrides").text
+    assert "graded by hand" in log and "1.5" in log and ">tina<" in log
+    refused = client.post("/assignments/1/overrides", data=form | {"score": "99"})
+    assert refused.status_code == 422 and "between 0 and" in refused.text and 'value="graded by hand"' in refused.text
+    assert client.post("/assignments/1/overrides", data=form | {"reason": ""}).status_code == 422
+    assert "No student" in client.post("/assignments/1/overrides", data=form | {"username": "nobody"}).text
+    assert "as a number" in client.post("/assignments/1/overrides", data=form | {"score": "ten"}).text
+    cleared = client.post("/assignments/1/overrides", data=form | {"score": "", "clear": "1", "reason": "regraded"})
+    assert cleared.status_code == 303 and "cleared" in client.get("/assignments/1/overrides").text
+    with app.state.session_factory() as session:
+        from gradeflow.core.models import ScoreOverride
+
+        assert [o.score for o in session.query(ScoreOverride).order_by(ScoreOverride.id)] == [1.5, None]
+    missing_csrf = client.post("/assignments/1/overrides", data={k: v for k, v in form.items() if k != "csrf_token"})
+    assert missing_csrf.status_code == 403
+    client.cookies.clear()
+    sign_in(client, "alice")
+    assert client.get("/assignments/1/overrides").status_code == 403
+
+
+def test_a_fresh_overrides_form_is_not_a_clear_request(client):
+    sign_in(client, "tina")
+    page = client.get("/assignments/1/overrides").text
+    assert 'name="clear" value="1">' in page  # not ticked (a dict's .clear method once read as true)
