@@ -11,6 +11,7 @@ import base64
 import binascii
 import html
 import re
+from collections.abc import Callable
 
 import nbformat
 import nh3
@@ -28,6 +29,7 @@ _DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|svg\+xml);base64,[A-Za-z0-9
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+Markdown = Callable[[str], str]  # markdown text -> safe HTML
 
 
 def _filter_attr(element: str, attribute: str, value: str) -> str | None:
@@ -58,7 +60,7 @@ def _image(mime: str, data: str) -> str:
     return f'<img alt="output image" src="data:{mime};base64,{payload.strip()}">'
 
 
-def render_output(output: dict) -> str:
+def render_output(output: dict, *, markdown: Markdown = render_markdown) -> str:
     """One cell output as safe HTML; the richest safe representation wins."""
     kind = output.get("output_type")
     if kind == "stream":
@@ -75,22 +77,24 @@ def render_output(output: dict) -> str:
         value = data["text/html"]
         return f'<div class="html-output">{clean_html("".join(value) if isinstance(value, list) else str(value))}</div>'
     if "text/markdown" in data:
-        return f'<div class="md-output">{render_markdown(str(data["text/markdown"]))}</div>'
+        return f'<div class="md-output">{markdown(str(data["text/markdown"]))}</div>'
     if "text/plain" in data:
         value = data["text/plain"]
         return f"<pre>{html.escape(''.join(value) if isinstance(value, list) else str(value))}</pre>"
     return ""  # application/javascript and unknown types are never shown
 
 
-def render_notebook(source: str) -> str:
-    """A whole notebook as safe HTML: markdown cells rendered, code escaped, outputs cleaned."""
+def render_notebook(source: str, *, markdown: Markdown = render_markdown) -> str:
+    """A whole notebook as safe HTML: markdown cells rendered, code escaped, outputs cleaned.
+
+    `markdown` turns a markdown cell into safe HTML; the web pages pass one that also renders formulas."""
     notebook = nbformat.reads(source, as_version=4)
     parts = []
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
-            parts.append(f'<div class="cell markdown">{render_markdown(cell.source)}</div>')
+            parts.append(f'<div class="cell markdown">{markdown(cell.source)}</div>')
         elif cell.cell_type == "code":
-            outputs = "".join(render_output(o) for o in cell.get("outputs", []))
+            outputs = "".join(render_output(o, markdown=markdown) for o in cell.get("outputs", []))
             parts.append(f'<div class="cell code"><pre class="source">{html.escape(cell.source)}</pre>'
                          f'<div class="outputs">{outputs}</div></div>')
     return "\n".join(parts)

@@ -73,6 +73,9 @@ class _Parser:
         token = self.take()
         if token.group(5) == "{":
             return self.row("}")
+        number = token.group(3)
+        if number and len(number) > 1:  # TeX takes one digit as an argument: \frac12 is 1/2
+            self.tokens[self.pos - 1:self.pos] = [_TOKEN.match(number[0]), *_TOKEN.finditer(number[1:])]
         self.pos -= 1
         return self.atom()
 
@@ -158,7 +161,7 @@ def tex_to_mathml(tex: str, *, display: bool = False) -> str:
     """One formula as a <math> element; TeX in <code class="math"> when it is not well formed."""
     try:
         body = _Parser(tex).row()
-    except TexError:
+    except (TexError, RecursionError):  # a student's notebook may nest braces thousands deep
         return f'<code class="math">{_esc(tex)}</code>'
     mode = ' display="block"' if display else ""
     math = (f'<math{mode}><semantics>{body or "<mrow></mrow>"}'

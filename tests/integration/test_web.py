@@ -121,6 +121,7 @@ def test_student_uploads_the_reference_and_watches_it_graded_without_reloading(p
     assert page.locator("[data-score]").inner_text() == "Score: 10 / 10"
     assert page.locator(".check.pass").count() >= 5 and page.locator(".check.fail").count() == 0
     assert page.locator(".notebook .cell").count() > 3  # their notebook, rendered
+    assert page.locator(".notebook .cell.markdown math").count() > 0  # with its formulas as MathML
     assert page.locator("[data-log]").count() == 0  # logs are for staff
     assert page.console_errors == []  # htmx and app.js run within the strict CSP
     page.goto("/courses/1")
@@ -182,7 +183,8 @@ def hostile_notebook() -> bytes:
                                       execution_count=1)]
     cell = nbformat.v4.new_code_cell("x = 1", outputs=outputs, execution_count=1)
     markdown = nbformat.v4.new_markdown_cell("# Notes\n<img src=x onerror=alert('markdown')>\n"
-                                             "[link](javascript:alert('md link'))")
+                                             "[link](javascript:alert('md link'))\n"
+                                             "$\\text{<script>alert('tex')</script>} + \\frac12$")
     return nbformat.writes(nbformat.v4.new_notebook(cells=[markdown, cell])).encode()
 
 
@@ -200,6 +202,7 @@ def test_a_notebook_carrying_scripts_renders_inert_for_the_student_and_the_ta(pa
         assert page.dialogs == [], viewer
         assert page.locator(".notebook script, .notebook iframe, .notebook svg, .notebook [onerror]").count() == 0
         assert "<script>alert('stream')</script>" in page.inner_text(".notebook")  # shown as text
+        assert page.locator(".notebook math mfrac").count() == 1  # the formula rendered, its \\text inert
         assert page.locator("main").is_visible()  # no style took the page away
 
 

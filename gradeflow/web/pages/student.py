@@ -79,7 +79,7 @@ def _submitted_text(blobs, submission) -> tuple[str, str]:
     text = data.decode("utf-8", errors="replace")
     if submission.kind == "notebook":
         try:
-            return "notebook", render_notebook(text)
+            return "notebook", render_notebook(text, markdown=render_statement)  # formulas as MathML
         except Exception:  # validated at upload; an unreadable one is shown as text rather than failing the page
             pass
     return "text", text[:200_000]

@@ -42,3 +42,34 @@ def test_the_ode_theta_statement_renders_every_formula():
     assert html.count("<math") >= 30 and html.count('display="block"') == 2
     outside_code = re.sub(r"<code>.*?</code>|<pre>.*?</pre>|<annotation.*?</annotation>", "", html, flags=re.S)
     assert "$" not in outside_code and "<mtext>\\" not in html
+
+
+def _notebook(*markdown_cells: str) -> str:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text) for text in markdown_cells])
+    return nbformat.writes(nb)
+
+
+def test_formulas_in_a_submitted_notebook_become_mathml():
+    from gradeflow.core.sanitize import render_notebook
+
+    html = render_notebook(_notebook(r"The error is $O(h^2)$ for $\theta = \frac12$."), markdown=render_statement)
+    assert html.count("<math>") == 2 and "<msup><mi>h</mi><mn>2</mn></msup>" in html and "θ" in html
+    assert "$" not in html
+
+
+def test_hostile_formulas_in_a_notebook_stay_inert():
+    from gradeflow.core.sanitize import render_notebook
+
+    html = render_notebook(_notebook(r"$\text{<script>alert(1)</script>}$ and $<img src=x onerror=alert(1)>$",
+                                     "$" + "{" * 5000 + "x" + "}" * 5000 + "$"), markdown=render_statement)
+    assert "<script" not in html and "<img" not in html and "onerror=" not in html.replace("onerror=alert", "")
+    assert "&lt;script&gt;" in html
+    assert '<code class="math">' in html  # nested too deep: shown as TeX, not a server error
+
+
+def test_a_one_digit_argument_without_braces_as_in_tex():
+    assert "<mfrac><mn>1</mn><mn>2</mn></mfrac>" in tex_to_mathml(r"\frac12")
+    assert "<msup><mi>x</mi><mn>2</mn></msup><mn>3</mn>" in tex_to_mathml("x^23")  # TeX's x²3, not x²³
+    assert "<mn>5</mn>" in tex_to_mathml(r"\frac1.5")  # nothing of the number is lost
