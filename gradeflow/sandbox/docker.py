@@ -171,6 +171,29 @@ def write_files(files: dict[str, bytes], file_dir: Path) -> None:
         path.chmod(0o644)
 
 
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def pids_events_paths(container_id: str, root: Path = CGROUP_ROOT) -> list[Path]:
+    """Where a local daemon keeps a container's pids.events: cgroup v1 (cgroupfs), v2 (cgroupfs or systemd)."""
+    return [root / "pids" / "docker" / container_id / "pids.events",
+            root / "docker" / container_id / "pids.events",
+            root / "system.slice" / f"docker-{container_id}.scope" / "pids.events"]
+
+
+def pids_limit_hit(container_id: str, root: Path = CGROUP_ROOT) -> bool:
+    """True when the container's pids limit refused a fork; False when it did not or cannot be read here."""
+    if not re.fullmatch(r"[0-9a-f]{12,64}", container_id):
+        return False
+    for path in pids_events_paths(container_id, root):
+        try:
+            text = path.read_text()
+        except OSError:
+            continue
+        return any(line.startswith("max ") and int(line.split()[1]) > 0 for line in text.splitlines())
+    return False
+
+
 class DockerProcess(PopenHandle):
     """One container, started by an attached `docker run` whose output goes to sandbox.log."""
 
@@ -186,6 +209,8 @@ class DockerProcess(PopenHandle):
         self.enforced = enforced
         self.not_enforced = sorted(_WANTED - set(enforced))
         self._final_state: dict | None = None  # kept from before `docker rm`, so usage() works after cleanup
+        self._container_id: str | None = None
+        self._pids_hit = False  # the pids limit refused a fork (seen in the container's cgroup, when local)
 
     @classmethod
     def spawn(cls, argv: list[str], *, spec: SandboxSpec, name: str, cli_env: dict[str, str],
@@ -206,8 +231,19 @@ class DockerProcess(PopenHandle):
         except subprocess.TimeoutExpired as exc:
             return subprocess.CompletedProcess(exc.cmd, 124, "", f"docker {args[0]} timed out")
 
+    def _note_pids_limit(self) -> None:
+        """Read the container's pids.events while its cgroup still exists (the daemon does not report it)."""
+        if self._pids_hit or self._final_state is not None:
+            return
+        if self._container_id is None:
+            out = self._docker("inspect", "--format", "{{.Id}}", self.name)
+            self._container_id = out.stdout.strip() if out.returncode == 0 else None
+        if self._container_id:
+            self._pids_hit = pids_limit_hit(self._container_id)
+
     def kill(self) -> None:
         """Kill the container through the daemon (its whole pid namespace goes), then reap the CLI."""
+        self._note_pids_limit()  # the cgroup goes with the container
         if self._final_state is None:  # not yet seen stopped; the CLI exiting alone proves nothing
             self._docker("kill", self.name)  # fails harmlessly when it has already exited or never started
         if self.wait(10) is None:
@@ -229,12 +265,15 @@ class DockerProcess(PopenHandle):
         return state
 
     def usage(self) -> SandboxUsage:
-        """What the daemon saw: an OOM kill and the exit code (pids-limit hits are not reported by docker)."""
+        """What the daemon saw (an OOM kill, the exit code), and pids-limit hits read from the container's
+        cgroup when the daemon runs on this host (docker itself does not report them)."""
+        self._note_pids_limit()
         state = self._inspect()
         if state is None:
-            return SandboxUsage(exit_code=self.popen.poll(), detail="docker inspect failed")
+            return SandboxUsage(exit_code=self.popen.poll(), processes_exceeded=self._pids_hit,
+                                detail="docker inspect failed")
         running = bool(state.get("Running"))
-        return SandboxUsage(memory_exceeded=bool(state.get("OOMKilled")),
+        return SandboxUsage(memory_exceeded=bool(state.get("OOMKilled")), processes_exceeded=self._pids_hit,
                             exit_code=None if running else state.get("ExitCode"),
                             detail=str(state.get("Error") or ""))
 

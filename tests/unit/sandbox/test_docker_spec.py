@@ -227,3 +227,21 @@ def test_orphans_are_containers_of_dead_workers_on_this_host():
     dead = 2**22 + 12345  # above pid_max on most hosts: no such process
     listing = "\n".join([f"gf-a vm:{os.getpid()}", f"gf-b vm:{dead}", f"gf-c other:{dead}", "gf-d garbage"])
     assert orphaned(listing, host="vm") == ["gf-b"]
+
+
+def test_pids_limit_hits_are_read_from_the_containers_cgroup(tmp_path):
+    from gradeflow.sandbox.docker import pids_events_paths, pids_limit_hit
+
+    cid = "ab12" * 16
+    assert not pids_limit_hit(cid, root=tmp_path)  # not on this host (a remote daemon): nothing claimed
+    v1, v2, systemd = pids_events_paths(cid, root=tmp_path)
+    v1.parent.mkdir(parents=True)
+    v1.write_text("max 0\n")
+    assert not pids_limit_hit(cid, root=tmp_path)
+    v1.write_text("max 17\n")
+    assert pids_limit_hit(cid, root=tmp_path)
+    systemd.parent.mkdir(parents=True)
+    systemd.write_text("max 2\n")
+    v1.unlink()
+    assert pids_limit_hit(cid, root=tmp_path)  # cgroup v2 under systemd
+    assert not pids_limit_hit("../../etc", root=tmp_path)  # only a container id names a path
