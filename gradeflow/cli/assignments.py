@@ -82,12 +82,17 @@ def list_assignments(course: str = CourseOpt) -> None:
             moment(a["due_at"])) for a in rows])
 
 
+def _assignment_get(assignment: str, course: str, what: str) -> tuple[dict, list[dict]]:
+    """(the assignment, GET /assignments/{id}/{what}) for a slug in a course."""
+    with Api() as client:
+        found = client.assignment(client.course(course), assignment)
+        return found, client.get(f"/assignments/{found['id']}/{what}")
+
+
 @assignment_app.command("versions")
 def versions(assignment: str, course: str = CourseOpt) -> None:
     """An assignment's versions and their validation (staff)."""
-    with Api() as client:
-        found = client.assignment(client.course(course), assignment)
-        rows = client.get(f"/assignments/{found['id']}/versions")
+    found, rows = _assignment_get(assignment, course, "versions")
     table(f"versions of {found['slug']}", ["version", "state", "official", "published", "problems"],
           [(v["sha256"][:12], v["state"], "yes" if v["current"] else "", moment(v["created_at"]),
             "; ".join(v["problems"])[:300]) for v in rows])
@@ -96,9 +101,7 @@ def versions(assignment: str, course: str = CourseOpt) -> None:
 @assignment_app.command("history")
 def history(assignment: str, course: str = CourseOpt) -> None:
     """Who made which version official, when and why, newest first (staff)."""
-    with Api() as client:
-        found = client.assignment(client.course(course), assignment)
-        rows = client.get(f"/assignments/{found['id']}/activations")
+    found, rows = _assignment_get(assignment, course, "activations")
     table(f"official versions of {found['slug']}", ["when", "version", "before", "who", "how"],
           [(moment(e["at"]), e["version"][:12], (e["previous_version"] or "-")[:12], e["by"] or "the service",
             e["text"]) for e in rows])
