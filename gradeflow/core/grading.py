@@ -47,6 +47,12 @@ def priority_of(submission: Submission) -> int:
     return _PRIORITY[SubmissionPurpose(submission.purpose)]
 
 
+def purposes_served_before(submission: Submission) -> tuple[list[SubmissionPurpose], list[SubmissionPurpose]]:
+    """(purposes always served before this one, purposes served in queue order with it)."""
+    mine = priority_of(submission)
+    return ([p for p, n in _PRIORITY.items() if n < mine], [p for p, n in _PRIORITY.items() if n == mine])
+
+
 def send(enqueuer: Enqueuer, submission: Submission, *, secret: str) -> GradeTask:
     """Enqueue the submission's current attempt on its queue, at its purpose's priority."""
     task = make_task(submission, secret=secret)

@@ -13,6 +13,7 @@ from gradeflow.api.present import submission_public
 from gradeflow.api.schemas import SubmissionPublic
 from gradeflow.core.blobs import BlobStore
 from gradeflow.core.enums import Role, SubmissionPurpose, SubmissionStatus
+from gradeflow.core.grading import purposes_served_before
 from gradeflow.core.models import AssignmentVersion, Course, Enrollment, Submission, User, utcnow
 
 STARTER_NAMES = ("starter.ipynb", "starter.py")  # the only bundle members a student may download
@@ -20,11 +21,14 @@ POLL_SECONDS = 1.0
 
 
 def queue_position(session: Session, submission: Submission) -> int:
-    """1 when it is next in its queue: queued submissions on the same queue that were queued earlier, plus one."""
+    """1 when it is next in its queue: what the queue serves first (a higher priority, or the same priority
+    queued earlier) among the queued submissions on the same queue, plus one."""
+    before, same = purposes_served_before(submission)
+    earlier = or_(Submission.queued_at < submission.queued_at,
+                  (Submission.queued_at == submission.queued_at) & (Submission.id < submission.id))
     ahead = session.scalar(select(func.count(Submission.id)).where(
         Submission.status == SubmissionStatus.QUEUED, Submission.queue == submission.queue,
-        or_(Submission.queued_at < submission.queued_at,
-            (Submission.queued_at == submission.queued_at) & (Submission.id < submission.id))))
+        or_(Submission.purpose.in_(before), Submission.purpose.in_(same) & earlier)))
     return int(ahead or 0) + 1
 
 
