@@ -250,3 +250,30 @@ print('{"score": 10, "max_score": 10}')
 def test_exiting_early_at_import_scores_zero(stack):
     body = grade(stack, "import os\nos._exit(0)\n" + reference_script().decode())
     assert body["run"]["outcome"] == "crashed" and body["score"] == 0
+
+
+def test_rich_output_flood_hits_the_output_limit(stack):
+    body = grade(stack, """
+        from IPython.display import HTML, display
+        while True:
+            display(HTML("<b>" + "x" * 10000 + "</b>"))
+    """)
+    assert body["run"]["outcome"] == "output_limit", body["run"]
+
+
+def test_open_files_and_core_dumps_are_limited(stack):
+    body = grade(stack, """
+        import resource
+        opened, error = [], ""
+        try:
+            while len(opened) < 100_000:
+                opened.append(open("/dev/null"))
+        except OSError as exc:
+            error = type(exc).__name__
+        print("NOFILE", resource.getrlimit(resource.RLIMIT_NOFILE)[0], len(opened), error)
+        print("CORE", *resource.getrlimit(resource.RLIMIT_CORE))
+    """)
+    assert body["run"]["outcome"] == "completed", body["run"]
+    nofile = next(line.split() for line in body["output"].splitlines() if line.startswith("NOFILE"))
+    assert int(nofile[1]) == 256 and int(nofile[2]) < 256 and nofile[3] == "OSError", nofile
+    assert "CORE 0 0" in body["output"]
