@@ -175,22 +175,23 @@ def test_an_instructor_downloads_the_gradebook(page, stack):
     assert json.loads(files["JSON"])["course"] == "mathdl"
 
 
+def fill_manual_score(page, username: str, score: str, reason: str) -> None:
+    for field, value in (("#ov-user", username), ("#ov-score", score), ("#ov-reason", reason)):
+        page.fill(field, value)
+
+
 def test_a_ta_records_a_manual_score_that_the_gradebook_shows(page, stack, web_assignment):
     sign_in(page, "ta1")
     page.goto(f"/assignments/{web_assignment}")
     page.click("a:has-text('Manual scores')")
-    page.fill("#ov-user", "student2")
-    page.fill("#ov-score", "7.5")
-    page.fill("#ov-reason", "oral exam replaces the upload")
+    fill_manual_score(page, "student2", "7.5", "oral exam replaces the upload")
     with page.expect_navigation():
         page.click("#override-form button[type=submit]")
     assert "Saved." in page.inner_text("main")
     assert "oral exam replaces the upload" in page.inner_text("#override-log")
     page.fill("#ov-score", "70")
     assert not page.eval_on_selector("#ov-score", "e => e.checkValidity()")  # the browser stops it at once
-    page.fill("#ov-user", "nobody")
-    page.fill("#ov-score", "5")
-    page.fill("#ov-reason", "typo")
+    fill_manual_score(page, "nobody", "5", "typo")
     page.click("#override-form button[type=submit]")
     page.wait_for_selector("#override-error")
     assert "No student 'nobody'" in page.inner_text("#override-error")
