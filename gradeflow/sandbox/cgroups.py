@@ -87,14 +87,12 @@ class CgroupV1:
 
     def memory_exceeded(self) -> bool:
         oom = self._read("memory", "memory.oom_control")
-        for line in oom.splitlines():
-            if line.startswith("oom_kill ") and int(line.split()[1]) > 0:
-                return True
+        if event_count(oom, "oom_kill") > 0:
+            return True
         return int(self._read("memory", "memory.failcnt") or 0) > 0 and "under_oom 1" in oom
 
     def processes_exceeded(self) -> bool:
-        events = self._read("pids", "pids.events")
-        return any(line.startswith("max ") and int(line.split()[1]) > 0 for line in events.splitlines())
+        return event_count(self._read("pids", "pids.events"), "max") > 0
 
     def pids(self) -> list[int]:
         found: set[int] = set()
@@ -117,6 +115,16 @@ class CgroupV1:
                     break
                 except OSError:
                     time.sleep(0.02)
+
+
+def event_count(text: str, key: str) -> int:
+    """The count after `key` in a flat-keyed cgroup file ("max 3" in pids.events, "oom_kill 1" in
+    memory.oom_control or memory.events); 0 when the key is missing."""
+    for line in text.splitlines():
+        field, _, value = line.partition(" ")
+        if field == key and value.strip().isdigit():
+            return int(value)
+    return 0
 
 
 def kill_until_empty(list_pids) -> None:  # noqa: ANN001 - a callable returning pids

@@ -10,7 +10,7 @@ import os
 import time
 from pathlib import Path
 
-from gradeflow.sandbox.cgroups import kill_until_empty
+from gradeflow.sandbox.cgroups import event_count, kill_until_empty
 
 ROOT = Path("/sys/fs/cgroup")
 PARENT = "gradeflow"
@@ -69,21 +69,14 @@ class CgroupV2:
         except OSError:
             return ""
 
-    def _event(self, name: str, key: str) -> int:
-        for line in self._read(name).splitlines():
-            field, _, value = line.partition(" ")
-            if field == key and value.strip().isdigit():
-                return int(value)
-        return 0
-
     def join_paths(self) -> list[str]:
         return [str(self.path / "cgroup.procs")]
 
     def memory_exceeded(self) -> bool:
-        return self._event("memory.events", "oom_kill") > 0
+        return event_count(self._read("memory.events"), "oom_kill") > 0
 
     def processes_exceeded(self) -> bool:
-        return self._event("pids.events", "max") > 0
+        return event_count(self._read("pids.events"), "max") > 0
 
     def pids(self) -> list[int]:
         return sorted(int(t) for t in self._read("cgroup.procs").split())

@@ -25,6 +25,7 @@ from pathlib import Path
 from gradeflow.core.protocol import Limits
 from gradeflow.sandbox.base import (HOME, IPC_MOUNT, PopenHandle, SandboxSpec, SandboxUsage, limits_env, pid_alive,
                                     render_argv, tail_file)
+from gradeflow.sandbox.cgroups import event_count
 
 FILES_MOUNT = "/gf-files"  # read-only staging of the submission, copied into HOME before the kernel starts
 _SAFE_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}$")  # what docker accepts in a container name
@@ -190,7 +191,7 @@ def pids_limit_hit(container_id: str, root: Path = CGROUP_ROOT) -> bool:
             text = path.read_text()
         except OSError:
             continue
-        return any(line.startswith("max ") and int(line.split()[1]) > 0 for line in text.splitlines())
+        return event_count(text, "max") > 0
     return False
 
 
