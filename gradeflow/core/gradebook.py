@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from gradeflow.core.deadlines import extensions_by_student, load_policy
 from gradeflow.core.enums import Role, SubmissionPurpose, SubmissionStatus
 from gradeflow.core.models import Assignment, Course, Enrollment, ScoreOverride, Submission, User, utcnow
-from gradeflow.core.overrides import overrides_in_force
+from gradeflow.core.overrides import overrides_in_force, record_override
 from gradeflow.core.policy import Graded, Policy, counted
 
 
@@ -136,6 +136,14 @@ def build_cells(session: Session, assignments: list[Assignment], students: list[
 
 def cell_for(session: Session, *, assignment: Assignment, student: User) -> Cell:
     return build_cells(session, [assignment], [student])[(assignment.id, student.id)]
+
+
+def override_score(session: Session, *, assignment: Assignment, student: User, score: float | None, reason: str,
+                   author: User) -> ScoreOverride:
+    """Record a manual score (None clears it) with the score the student had just before; raises OverrideError."""
+    previous = cell_for(session, assignment=assignment, student=student).final
+    return record_override(session, assignment=assignment, student=student, score=score, reason=reason, author=author,
+                           previous=previous)
 
 
 def build_gradebook(session: Session, course: Course, *, now: datetime | None = None) -> Gradebook:

@@ -8,9 +8,9 @@ from gradeflow.api.present_staff import extension_public, override_public, stand
 from gradeflow.api.schemas_grades import ExtensionPublic, ExtensionRequest, OverridePublic, OverrideRequest, PolicyView
 from gradeflow.core.deadlines import (ExtensionError, PolicySettings, grant_extension, list_extensions,
                                       policy_settings, revoke_extension, save_policy)
-from gradeflow.core.gradebook import cell_for, find_student
+from gradeflow.core.gradebook import find_student, override_score
 from gradeflow.core.models import Assignment, User
-from gradeflow.core.overrides import OverrideError, override_log, record_override
+from gradeflow.core.overrides import OverrideError, override_log
 
 router = APIRouter(prefix="/api/v1", tags=["policy and grades"])
 
@@ -76,10 +76,9 @@ def overrides(assignment: StaffAssignment, session: SessionDep) -> list[Override
 def post_override(body: OverrideRequest, assignment: StaffAssignment, session: SessionDep,
                   user: CurrentUser) -> OverridePublic:
     student = _student(session, assignment, body.username)
-    previous = cell_for(session, assignment=assignment, student=student).final
     try:
-        row = record_override(session, assignment=assignment, student=student, score=body.score, reason=body.reason,
-                              author=user, previous=previous)
+        row = override_score(session, assignment=assignment, student=student, score=body.score, reason=body.reason,
+                             author=user)
     except OverrideError as exc:
         raise HTTPException(422, str(exc)) from None
     return override_public(row)

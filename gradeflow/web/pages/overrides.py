@@ -1,7 +1,7 @@
 """Manual scores (TAs and instructors): record or clear one with a reason, and read the audit log.
 
-The same core calls as POST /api/v1/assignments/{id}/overrides: `cell_for` gives the score the student had
-just before, `record_override` appends to the log and refuses a missing reason or an out-of-range score.
+The same core call as POST /api/v1/assignments/{id}/overrides (`gradebook.override_score`): it keeps the score
+the student had just before, and refuses a missing reason or an out-of-range score.
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from fastapi.responses import Response
 
 from gradeflow.api.deps import SessionDep
 from gradeflow.api.present_staff import override_public
-from gradeflow.core.gradebook import cell_for, course_students, find_student
-from gradeflow.core.overrides import OverrideError, override_log, record_override
+from gradeflow.core.gradebook import course_students, find_student, override_score
+from gradeflow.core.overrides import OverrideError, override_log
 from gradeflow.web.deps import CsrfChecked, PageUser, StaffAssignment
 from gradeflow.web.pages.login import see_other
 from gradeflow.web.render import page
@@ -53,9 +53,8 @@ async def override_record(request: Request, found: StaffAssignment, session: Ses
         if student is None:
             raise OverrideError(f"No student '{values['username'].strip()}' in this course.")
         score = _read_score(values["score"], clear=bool(values["clear"]))
-        previous = cell_for(session, assignment=assignment, student=student).final
-        record_override(session, assignment=assignment, student=student, score=score, reason=values["reason"],
-                        author=user, previous=previous)
+        override_score(session, assignment=assignment, student=student, score=score, reason=values["reason"],
+                       author=user)
     except OverrideError as exc:
         session.rollback()
         return _overrides_page(request, found, session, error=str(exc), values=values, status_code=422)
