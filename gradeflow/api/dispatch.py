@@ -26,7 +26,9 @@ def commit_and_send(session: Session, enqueuer: Enqueuer, settings: Settings,
 
 def priority_lists(queue: str) -> list[str]:
     """The Redis lists kombu keeps for one queue: the queue's own name (priority 0), then one per other step."""
-    return [queue] + [f"{queue}\x06\x16{step}" for step in (3, 6, 9)]
+    from kombu.transport.redis import PRIORITY_STEPS, Channel
+
+    return [queue] + [f"{queue}{Channel.sep}{step}" for step in PRIORITY_STEPS if step]
 
 
 def broker_depths(redis_url: str, queues: Iterable[str]) -> dict[str, int | None]:

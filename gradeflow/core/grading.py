@@ -32,17 +32,6 @@ class Enqueuer(Protocol):
 _PRIORITY = {SubmissionPurpose.STUDENT: 0, SubmissionPurpose.VALIDATION: 3, SubmissionPurpose.REGRADE: 6}
 
 
-SWEEP_LOCK_KEY = 0x67667377  # "gfsw": the PostgreSQL advisory lock one sweeping API replica holds
-
-
-def hold_sweep_lock(session: Session) -> bool:
-    """True when this process may sweep now: on PostgreSQL it holds an advisory lock until the transaction ends,
-    so several API replicas do not sweep at once; SQLite serves one API process and needs none."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK_KEY}))
-
-
 def priority_of(submission: Submission) -> int:
     return _PRIORITY[SubmissionPurpose(submission.purpose)]
 
@@ -154,6 +143,17 @@ def requeue(submission: Submission, *, reason: str, timing: Timing) -> bool:
     submission.progress = ""
     submission.error = reason[:2000]
     return True
+
+
+SWEEP_LOCK_KEY = 0x67667377  # "gfsw": the PostgreSQL advisory lock one sweeping API replica holds
+
+
+def hold_sweep_lock(session: Session) -> bool:
+    """True when this process may sweep now: on PostgreSQL it holds an advisory lock until the transaction ends,
+    so several API replicas do not sweep at once; SQLite serves one API process and needs none."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK_KEY}))
 
 
 def sweep(session: Session, *, timing: Timing, now: datetime | None = None) -> list[Submission]:
