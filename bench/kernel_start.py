@@ -9,10 +9,10 @@ import time
 import uuid
 from pathlib import Path
 
-from gradeflow.core.protocol import Limits
-from gradeflow.sandbox.base import SandboxSpec
-from gradeflow.sandbox.bwrap import BubblewrapSandbox
-from gradeflow.worker.kernel import OutputSink, SandboxedKernel
+from gradeflow_protocol.messages import Limits
+from gradeflow_worker.sandbox.base import SandboxSpec
+from gradeflow_worker.sandbox.bwrap import BubblewrapSandbox
+from gradeflow_worker.kernel import OutputSink, SandboxedKernel
 
 
 def one_start(sandbox: BubblewrapSandbox, root: Path) -> tuple[float, float]:

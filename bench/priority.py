@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 from _stack import bench_stack, reference_script
 
-from gradeflow.core.bundles import pack
+from gradeflow_protocol.bundles import pack
 from tests.conftest import ASSIGNMENTS
 
 

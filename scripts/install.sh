@@ -15,5 +15,5 @@ if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "run as root (or install: ${need[*]})" >&2; exit 1; fi
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-python3 -m pip install -q --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v -E "^WARNING: (Running pip as|Location)" || true
-python3 -c "import gradeflow, fastapi, celery, jupyter_client" || { echo "python packages failed to install" >&2; exit 1; }
+python3 -m pip install -q --disable-pip-version-check -r requirements-dev.txt 2>&1 | grep -v -E "^WARNING: (Running pip as|Location)" || true
+python3 -c "import gradeflow_api, gradeflow_worker, gradeflow_cli, gradeflow_graders" || { echo "python packages failed to install" >&2; exit 1; }

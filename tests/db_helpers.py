@@ -5,18 +5,18 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from gradeflow.core.blobs import BlobStore
-from gradeflow.core.enums import Role, SubmissionKind
-from gradeflow.core.demo import enroll, ensure_user
-from gradeflow.core.models import Course, Submission
-from gradeflow.core.publishing import publish_folder
+from gradeflow_core.blobs import BlobStore
+from gradeflow_protocol.enums import Role, SubmissionKind
+from gradeflow_core.demo import enroll, ensure_user
+from gradeflow_core.models import Course, Submission
+from gradeflow_core.publishing import publish_folder
 
 TOML = """id = "toy"
 title = "Toy"
 kind = "script"
 points = 2
 """
-CHECKS = """from gradeflow.graders import check, expect
+CHECKS = """from gradeflow_graders import check, expect
 
 @check(points=2)
 def answer_is_42(student, rng):

@@ -46,7 +46,7 @@ def start_own_dockerd() -> subprocess.Popen:
 def build_image(host: str) -> None:
     """Build (or reuse, by fingerprint) the sandbox image from this host's Python; nothing is pulled."""
     env = dict(os.environ) | {"DOCKER_HOST": host, "GRADEFLOW_SANDBOX_IMAGE": IMAGE}
-    out = subprocess.run(["bash", str(REPO / "services" / "sandbox" / "build_image.sh")], env=env,
+    out = subprocess.run(["bash", str(REPO / "services" / "worker" / "sandbox_image" / "build_image.sh")], env=env,
                          capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, f"sandbox image build failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
 

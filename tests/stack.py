@@ -66,7 +66,7 @@ class Stack:
 
     def start_worker(self, name: str = "w1") -> subprocess.Popen:
         log = open(self.var_dir / f"worker-{name}.log", "ab")
-        proc = subprocess.Popen([sys.executable, "-m", "gradeflow.cli.main", "worker", "--hostname", f"{name}@%h"],
+        proc = subprocess.Popen([sys.executable, "-m", "gradeflow_cli.main", "worker", "--hostname", f"{name}@%h"],
                                 env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.workers.append(proc)
         _wait_for_line(self.var_dir / f"worker-{name}.log", "ready", proc)
@@ -103,7 +103,7 @@ def start_stack(var_dir: Path, *, redis_url: str, database_url: str = "", extra_
         "GRADEFLOW_DEMO_PASSWORD": PASSWORD, "GRADEFLOW_SWEEP_INTERVAL_S": "1", "GRADEFLOW_HEARTBEAT_INTERVAL_S": "1",
         "GRADEFLOW_HEARTBEAT_TIMEOUT_S": "6", "GRADEFLOW_CAP_CELL_TIMEOUT_S": "6", "GRADEFLOW_CAP_TIME_LIMIT_S": "40",
     } | (extra_env or {})
-    cli = [sys.executable, "-m", "gradeflow.cli.main"]
+    cli = [sys.executable, "-m", "gradeflow_cli.main"]
     subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
     subprocess.run([*cli, "demo", "--assignments", str(ASSIGNMENTS)], env=env, check=True, capture_output=True)
     api_log = open(var_dir / "api.log", "ab")

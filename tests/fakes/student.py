@@ -26,7 +26,7 @@ from typing import Any
 import nbformat
 import numpy as np
 
-from gradeflow.graders.api import (
+from gradeflow_graders.api import (
     Ref,
     StudentError,
     StudentValueError,

@@ -36,11 +36,11 @@ def homes(tmp_path_factory):
 
 def cli(stack, user: str | None, *args: str, homes: Path, api: str | None = None, check: bool | None = True,
         timeout: float = 180) -> subprocess.CompletedProcess:
-    """Run `python -m gradeflow.cli.main ARGS` as `user` (each user has their own credentials file)."""
+    """Run `python -m gradeflow_cli.main ARGS` as `user` (each user has their own credentials file)."""
     env = dict(stack.env) | {"GRADEFLOW_CLI_CONFIG": str(homes / f"{user or 'nobody'}.json"),
                              "GRADEFLOW_CLI_API": api or stack.base_url, "COLUMNS": "200"}
     env.pop("GRADEFLOW_DEBUG", None)
-    done = subprocess.run([sys.executable, "-m", "gradeflow.cli.main", *args], env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "gradeflow_cli.main", *args], env=env, capture_output=True,
                           text=True, timeout=timeout)
     assert "Traceback" not in done.stdout + done.stderr, done.stderr
     if check is True:
@@ -147,7 +147,7 @@ def test_roster_policy_overrides_and_gradebook(stack, homes, tmp_path):
 def test_service_commands_still_work(stack, tmp_path):
     env = dict(stack.env) | {"GRADEFLOW_VAR_DIR": str(tmp_path), "GRADEFLOW_DATABASE_URL": ""}
     for args in (["db", "upgrade"], ["demo", "--assignments", str(ASSIGNMENTS)]):
-        done = subprocess.run([sys.executable, "-m", "gradeflow.cli.main", *args], env=env, capture_output=True,
+        done = subprocess.run([sys.executable, "-m", "gradeflow_cli.main", *args], env=env, capture_output=True,
                               text=True, timeout=120)
         assert done.returncode == 0, done.stderr
     assert "demo course 'mathdl' ready" in done.stdout

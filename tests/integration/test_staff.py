@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gradeflow.core.bundles import pack
+from gradeflow_protocol.bundles import pack
 from tests.conftest import ASSIGNMENTS, require
 from tests.stack import start_stack
 from tests.unit.core.world import write_bundle

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from gradeflow.core.bundles import pack
+from gradeflow_protocol.bundles import pack
 from tests.conftest import ASSIGNMENTS
 from tests.integration.test_web import (GRADED, GRADING_TIMEOUT_MS, browser, context, page, sign_in,  # noqa: F401
                                         upload)

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from gradeflow.graders import CheckFailed, Ref, StudentHandle, as_array, check, expect, expect_close
+from gradeflow_graders import CheckFailed, Ref, StudentHandle, as_array, check, expect, expect_close
 
 DECAY = "lambda t, y: -y"
 # Built with __import__ so the oscillator does not depend on how (or whether) the student imported numpy.

@@ -7,12 +7,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from gradeflow.api.app import create_app
-from gradeflow.api.queue import ListEnqueuer
-from gradeflow.core.migrate import upgrade
-from gradeflow.core.models import Submission
-from gradeflow.core.security import make_user_token
-from gradeflow.settings import Settings
+from gradeflow_api.main import create_app
+from gradeflow_api.queue import ListEnqueuer
+from gradeflow_core.migrate import upgrade
+from gradeflow_core.models import Submission
+from gradeflow_core.security import make_user_token
+from gradeflow_api.settings import ApiSettings
 from tests.unit.core.world import World, build_world, result_for
 
 SECRET = "unit-test-secret-0123456789abcdef"
@@ -57,7 +57,7 @@ class StaffApp:
 
 
 def make_staff_app(tmp_path: Path) -> StaffApp:
-    settings = Settings(var_dir=tmp_path / "var", secret_key=SECRET, max_upload_bytes=200_000,
+    settings = ApiSettings(var_dir=tmp_path / "var", secret_key=SECRET, max_upload_bytes=200_000,
                         redis_url="redis://127.0.0.1:1/0")
     settings.var_dir.mkdir(parents=True)
     upgrade(settings.effective_database_url)

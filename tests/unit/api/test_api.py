@@ -3,12 +3,12 @@ import nbformat
 import pytest
 from fastapi.testclient import TestClient
 
-from gradeflow.api.app import create_app
-from gradeflow.api.queue import ListEnqueuer
-from gradeflow.core.migrate import upgrade
-from gradeflow.core.models import Submission
-from gradeflow.core.protocol import CheckResult, ResultPost, RunReport
-from gradeflow.settings import Settings
+from gradeflow_api.main import create_app
+from gradeflow_api.queue import ListEnqueuer
+from gradeflow_core.migrate import upgrade
+from gradeflow_core.models import Submission
+from gradeflow_protocol.messages import CheckResult, ResultPost, RunReport
+from gradeflow_api.settings import ApiSettings
 from tests.db_helpers import make_course
 
 SECRET = "unit-test-secret-0123456789abcdef"
@@ -16,7 +16,7 @@ SECRET = "unit-test-secret-0123456789abcdef"
 
 @pytest.fixture
 def api(tmp_path):
-    settings = Settings(var_dir=tmp_path / "var", secret_key=SECRET, max_upload_bytes=20_000)
+    settings = ApiSettings(var_dir=tmp_path / "var", secret_key=SECRET, max_upload_bytes=20_000)
     settings.var_dir.mkdir()
     upgrade(settings.effective_database_url)
     queue = ListEnqueuer()

@@ -4,17 +4,17 @@ from __future__ import annotations
 import pytest
 import redis
 
-from gradeflow.api.dispatch import broker_depths, priority_lists
-from gradeflow.api.queue import CeleryEnqueuer
-from gradeflow.core.protocol import GradeTask
-from gradeflow.settings import Settings
+from gradeflow_api.dispatch import broker_depths, priority_lists
+from gradeflow_api.queue import CeleryEnqueuer
+from gradeflow_protocol.messages import GradeTask
+from gradeflow_api.settings import ApiSettings
 
 pytestmark = pytest.mark.redis
 
 
 def test_depth_counts_messages_at_every_priority(redis_url):
     url = redis_url.rsplit("/", 1)[0] + "/9"
-    enqueuer = CeleryEnqueuer(Settings(redis_url=url))
+    enqueuer = CeleryEnqueuer(ApiSettings(redis_url=url))
     for number, priority in enumerate([0, 3, 6, 6]):
         enqueuer.enqueue(GradeTask(submission_id=number + 1, attempt=1, token="t" * 20), queue="depth-test",
                          priority=priority)

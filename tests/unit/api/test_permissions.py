@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gradeflow.core.bundles import pack
-from gradeflow.core.deadlines import PolicySettings, grant_extension, save_policy
-from gradeflow.core.models import Assignment, RegradeRun, User
+from gradeflow_protocol.bundles import pack
+from gradeflow_core.deadlines import PolicySettings, grant_extension, save_policy
+from gradeflow_core.models import Assignment, RegradeRun, User
 from tests.unit.api.staff_app import StaffApp, make_staff_app
 from tests.unit.core.world import fail_now, submit, write_bundle
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from gradeflow.core.bundles import pack
-from gradeflow.core.models import Submission, User, utcnow
+from gradeflow_protocol.bundles import pack
+from gradeflow_core.models import Submission, User, utcnow
 from tests.unit.api.staff_app import make_staff_app
 from tests.unit.core.world import write_bundle
 

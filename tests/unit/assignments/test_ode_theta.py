@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gradeflow.core.bundles import read_config
-from gradeflow.graders.runner import load_checks, run_check
+from gradeflow_protocol.bundles import read_config
+from gradeflow_graders.runner import load_checks, run_check
 from tests.fakes.student import InProcessStudent
 
 FOLDER = Path(__file__).resolve().parents[3] / "assignments" / "ode-theta"

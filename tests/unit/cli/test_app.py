@@ -5,8 +5,8 @@ from datetime import datetime
 
 import pytest
 
-from gradeflow.cli.app import CliError, GradeflowTyper
-from gradeflow.cli.render import parse_moment
+from gradeflow_cli.app import CliError, GradeflowTyper
+from gradeflow_cli.render import parse_moment
 
 
 def make_app(exc: BaseException) -> GradeflowTyper:

@@ -4,9 +4,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from gradeflow.cli.app import CliError
-from gradeflow.cli.client import Api, detail
-from gradeflow.cli.config import Credentials
+from gradeflow_cli.app import CliError
+from gradeflow_cli.client import Api, detail
+from gradeflow_cli.config import Credentials
 
 CREDS = Credentials(api_url="http://api.test", token="tok", username="u")
 

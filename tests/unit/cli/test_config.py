@@ -6,8 +6,8 @@ import stat
 
 import pytest
 
-from gradeflow.cli import config
-from gradeflow.cli.app import CliError
+from gradeflow_cli import config
+from gradeflow_cli.app import CliError
 
 
 @pytest.fixture(autouse=True)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from gradeflow.core.blobs import MemoryBlobStore
-from gradeflow.core.db import make_engine, make_session_factory
-from gradeflow.core.migrate import upgrade
+from gradeflow_core.blobs import MemoryBlobStore
+from gradeflow_core.db import make_engine, make_session_factory
+from gradeflow_core.migrate import upgrade
 from tests.unit.core.world import build_world
 
 

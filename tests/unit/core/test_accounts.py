@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from gradeflow.core.accounts import (AccountError, create_course, find_course, make_invite_token,
+from gradeflow_core.accounts import (AccountError, create_course, find_course, make_invite_token,
                                      set_password_with_invite, user_for_invite)
-from gradeflow.core.security import make_user_token, verify_password
+from gradeflow_core.security import make_user_token, verify_password
 
 SECRET = "s" * 32
 

@@ -1,6 +1,6 @@
 import pytest
 
-from gradeflow.core.blobs import LocalBlobStore, sha256_hex
+from gradeflow_core.blobs import LocalBlobStore, sha256_hex
 
 
 def test_content_addressed_roundtrip(tmp_path):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from gradeflow.core.bundle_lint import lint_folder
-from gradeflow.core.bundles import BundleError
+from gradeflow_core.bundle_lint import lint_folder
+from gradeflow_protocol.bundles import BundleError
 from tests.conftest import ASSIGNMENTS
 from tests.unit.core.world import write_bundle
 

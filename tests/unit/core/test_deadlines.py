@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from gradeflow.core.deadlines import (ExtensionError, PolicySettings, UploadRefused, enforce_upload, extensions_by_student,
+from gradeflow_core.deadlines import (ExtensionError, PolicySettings, UploadRefused, enforce_upload, extensions_by_student,
                                       grant_extension, load_policy, policy_settings, revoke_extension, save_policy)
-from gradeflow.core.enums import LateMode, UploadRefusal
-from gradeflow.core.models import Assignment, utcnow
+from gradeflow_protocol.enums import LateMode, UploadRefusal
+from gradeflow_core.models import Assignment, utcnow
 from tests.unit.core.world import fail_now, submit
 
 
@@ -106,8 +106,8 @@ def test_two_uploads_at_once_cannot_both_pass_the_daily_limit(fresh_postgres_url
     """The second upload waits for the first one's transaction, then counts it (PostgreSQL, two connections)."""
     import threading
 
-    from gradeflow.core.db import make_session_factory
-    from gradeflow.core.models import User
+    from gradeflow_core.db import make_session_factory
+    from gradeflow_core.models import User
     from tests.unit.core.conftest import _open
 
     engine, first, _, world = _open(fresh_postgres_url, tmp_path)

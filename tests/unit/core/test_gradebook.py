@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gradeflow.core.deadlines import PolicySettings, grant_extension, save_policy
-from gradeflow.core.enums import CountedSubmission
-from gradeflow.core.gradebook import build_gradebook, cell_for, make_cell
-from gradeflow.core.gradebook_export import points, to_canvas, to_csv
-from gradeflow.core.models import Assignment
-from gradeflow.core.overrides import record_override
-from gradeflow.core.policy import Graded, Policy
+from gradeflow_core.deadlines import PolicySettings, grant_extension, save_policy
+from gradeflow_protocol.enums import CountedSubmission
+from gradeflow_core.gradebook import build_gradebook, cell_for, make_cell
+from gradeflow_core.gradebook_export import points, to_canvas, to_csv
+from gradeflow_core.models import Assignment
+from gradeflow_core.overrides import record_override
+from gradeflow_core.policy import Graded, Policy
 from tests.unit.core.world import grade_now, submit
 
 DUE = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -2,13 +2,13 @@ from datetime import timedelta
 
 import pytest
 
-from gradeflow.core import grading
-from gradeflow.core.blobs import MemoryBlobStore
-from gradeflow.core.db import make_engine, make_session_factory
-from gradeflow.core.enums import RunOutcome, SubmissionStatus
-from gradeflow.core.migrate import upgrade
-from gradeflow.core.models import GradingResult, utcnow
-from gradeflow.core.protocol import CheckResult, ResultPost, RunReport
+from gradeflow_core import grading
+from gradeflow_core.blobs import MemoryBlobStore
+from gradeflow_core.db import make_engine, make_session_factory
+from gradeflow_protocol.enums import RunOutcome, SubmissionStatus
+from gradeflow_core.migrate import upgrade
+from gradeflow_core.models import GradingResult, utcnow
+from gradeflow_protocol.messages import CheckResult, ResultPost, RunReport
 from tests.db_helpers import add_submission, make_course
 
 TIMING = grading.Timing(heartbeat_timeout_s=30, queued_timeout_s=600, max_runs=2)

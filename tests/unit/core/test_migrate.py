@@ -5,9 +5,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from gradeflow.core.db import make_engine
-from gradeflow.core.migrate import upgrade
-from gradeflow.core.models import Base
+from gradeflow_core.db import make_engine
+from gradeflow_core.migrate import upgrade
+from gradeflow_core.models import Base
 
 
 def test_migrations_match_the_models(database_url):

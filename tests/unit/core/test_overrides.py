@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from gradeflow.core.gradebook import cell_for
-from gradeflow.core.models import Assignment
-from gradeflow.core.overrides import OverrideError, override_log, overrides_in_force, record_override
+from gradeflow_core.gradebook import cell_for
+from gradeflow_core.models import Assignment
+from gradeflow_core.overrides import OverrideError, override_log, overrides_in_force, record_override
 from tests.unit.core.world import grade_now, submit
 
 

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gradeflow.core.enums import CountedSubmission, LateMode, UploadRefusal
-from gradeflow.core.policy import (DAY, Graded, Policy, apply_penalty, counted, lateness, student_deadline,
+from gradeflow_protocol.enums import CountedSubmission, LateMode, UploadRefusal
+from gradeflow_core.policy import (DAY, Graded, Policy, apply_penalty, counted, lateness, student_deadline,
                                    upload_verdict, uploads_left)
 
 DUE = datetime(2026, 12, 1, 23, 59, 59, tzinfo=UTC)

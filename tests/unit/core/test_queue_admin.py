@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from gradeflow.core import grading
-from gradeflow.core.enums import SubmissionStatus
-from gradeflow.core.models import Assignment, utcnow
-from gradeflow.core.queue_admin import QueueThresholds, RetryError, retry_failed, snapshot
+from gradeflow_core import grading
+from gradeflow_protocol.enums import SubmissionStatus
+from gradeflow_core.models import Assignment, utcnow
+from gradeflow_core.queue_admin import QueueThresholds, RetryError, retry_failed, snapshot
 from tests.unit.core.world import TIMING, fail_now, grade_now, submit
 
 LIMITS = QueueThresholds(stuck_running_s=15, stuck_queued_s=600)

@@ -5,14 +5,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gradeflow.core.bundles import pack
-from gradeflow.core.deadlines import PolicySettings, save_policy
-from gradeflow.core.enums import ActivationCause, CountedSubmission, RegradeItemState, SubmissionPurpose, VersionState
-from gradeflow.core.gradebook import build_gradebook
-from gradeflow.core.models import Assignment, GradingResult, RegradeItem
-from gradeflow.core.overrides import record_override
-from gradeflow.core.regrade import activate, latest_run, regrade_diff, start_regrade
-from gradeflow.core.versions import VersionError, activation_log, publish_bundle
+from gradeflow_protocol.bundles import pack
+from gradeflow_core.deadlines import PolicySettings, save_policy
+from gradeflow_protocol.enums import ActivationCause, CountedSubmission, RegradeItemState, SubmissionPurpose, VersionState
+from gradeflow_core.gradebook import build_gradebook
+from gradeflow_core.models import Assignment, GradingResult, RegradeItem
+from gradeflow_core.overrides import record_override
+from gradeflow_core.regrade import activate, latest_run, regrade_diff, start_regrade
+from gradeflow_core.versions import VersionError, activation_log, publish_bundle
 from tests.unit.core.world import fail_now, grade_now, submit, write_bundle
 
 DUE = datetime(2026, 1, 15, tzinfo=UTC)  # in the past: uploads precede the regrade

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from gradeflow.core.accounts import make_invite_token, set_password_with_invite, user_for_invite
-from gradeflow.core.enums import Role, RosterAction
-from gradeflow.core.models import Enrollment, User
-from gradeflow.core.roster import RosterError, import_roster, parse_roster
+from gradeflow_core.accounts import make_invite_token, set_password_with_invite, user_for_invite
+from gradeflow_protocol.enums import Role, RosterAction
+from gradeflow_core.models import Enrollment, User
+from gradeflow_core.roster import RosterError, import_roster, parse_roster
 
 ROSTER = """Username,Name,Email,Section,Role
 alice,Alice Liddell,alice@uni.example,A,student

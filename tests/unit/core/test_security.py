@@ -1,4 +1,4 @@
-from gradeflow.core.security import (hash_password, make_attempt_token, make_user_token, read_attempt_token,
+from gradeflow_core.security import (hash_password, make_attempt_token, make_user_token, read_attempt_token,
                                      read_user_token, verify_password)
 
 A, B, K = "a" * 32, "b" * 32, "k" * 32

@@ -3,8 +3,8 @@ import json
 import nbformat
 import pytest
 
-from gradeflow.core.enums import SubmissionKind
-from gradeflow.core.uploads import UploadError, check_upload, safe_filename
+from gradeflow_protocol.enums import SubmissionKind
+from gradeflow_core.uploads import UploadError, check_upload, safe_filename
 
 ACCEPTED = [".ipynb", ".py"]
 

@@ -6,10 +6,10 @@ import tarfile
 
 import pytest
 
-from gradeflow.core.bundles import BundleError, pack
-from gradeflow.core.enums import ActivationCause, SubmissionPurpose, SubmissionStatus, VersionState
-from gradeflow.core.models import Assignment, ValidationRun
-from gradeflow.core.versions import VersionError, activation_log, find_version, list_versions, make_current, publish_bundle, settle
+from gradeflow_protocol.bundles import BundleError, pack
+from gradeflow_protocol.enums import ActivationCause, SubmissionPurpose, SubmissionStatus, VersionState
+from gradeflow_core.models import Assignment, ValidationRun
+from gradeflow_core.versions import VersionError, activation_log, find_version, list_versions, make_current, publish_bundle, settle
 from tests.unit.core.world import fail_now, grade_now, write_bundle
 
 
@@ -65,7 +65,7 @@ def test_a_run_the_service_could_not_grade_breaks_it_with_the_error(staff_db, tm
     session, blobs, world = staff_db
     published = publish(session, blobs, world, write_bundle(tmp_path / "b", readme="v2"))
     solution, wrong = published.to_enqueue
-    fail_now(session, solution, "Traceback ...\ngradeflow.worker.checks.ChecksError: checks.py failed to import: "
+    fail_now(session, solution, "Traceback ...\ngradeflow_worker.checks.ChecksError: checks.py failed to import: "
                                 "NameError: name 'np' is not defined")
     grade_now(session, wrong, 0)
     assert settle(session, published.version) == VersionState.BROKEN

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from gradeflow.core import grading
-from gradeflow.core.blobs import BlobStore
-from gradeflow.core.enums import Role, RunOutcome, SubmissionKind
-from gradeflow.core.models import AssignmentVersion, Course, Enrollment, Submission, User
-from gradeflow.core.protocol import CheckResult, ResultPost, RunReport
-from gradeflow.core.publishing import publish_folder
+from gradeflow_core import grading
+from gradeflow_core.blobs import BlobStore
+from gradeflow_protocol.enums import Role, RunOutcome, SubmissionKind
+from gradeflow_core.models import AssignmentVersion, Course, Enrollment, Submission, User
+from gradeflow_protocol.messages import CheckResult, ResultPost, RunReport
+from gradeflow_core.publishing import publish_folder
 from tests.db_helpers import write_toy_assignment
 
 TIMING = grading.Timing(heartbeat_timeout_s=30, queued_timeout_s=600, max_runs=2)

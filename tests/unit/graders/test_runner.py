@@ -1,9 +1,9 @@
 """Scoring of one check: every way a check can end becomes a result with a student-readable message."""
 import pytest
 
-from gradeflow.graders import CheckFailed, StudentError, StudentTimeout, StudentValueError, check, expect
-from gradeflow.graders.api import KernelDied, expect_close
-from gradeflow.graders.runner import ChecksError, load_checks, not_run, run_check
+from gradeflow_graders import CheckFailed, StudentError, StudentTimeout, StudentValueError, check, expect
+from gradeflow_graders.api import KernelDied, expect_close
+from gradeflow_graders.runner import ChecksError, load_checks, not_run, run_check
 
 
 class Stub:
@@ -93,7 +93,7 @@ def test_expect_close_says_where_and_by_how_much():
 
 
 def test_load_checks_refuses_duplicates_and_import_errors(tmp_path):
-    (tmp_path / "a.py").write_text("from gradeflow.graders import check\n@check(points=1, name='x')\ndef a(s, r): pass\n"
+    (tmp_path / "a.py").write_text("from gradeflow_graders import check\n@check(points=1, name='x')\ndef a(s, r): pass\n"
                                    "@check(points=1, name='x')\ndef b(s, r): pass\n")
     with pytest.raises(ChecksError, match="share a name"):
         load_checks(tmp_path)

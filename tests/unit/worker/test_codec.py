@@ -6,8 +6,8 @@ import pickle
 import numpy as np
 import pytest
 
-from gradeflow.graders.api import Ref, StudentValueError
-from gradeflow.worker import codec
+from gradeflow_graders.api import Ref, StudentValueError
+from gradeflow_worker import codec
 
 
 def test_arrays_and_refs_are_encoded_as_data(tmp_path):

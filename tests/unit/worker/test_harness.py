@@ -1,8 +1,8 @@
 """The harness's verdicts from what the kernel reported (no kernel needed)."""
-from gradeflow.core.enums import RunOutcome
-from gradeflow.core.protocol import Limits
-from gradeflow.worker.harness import RunState, _apply_cell_result, _run_message, _shown_output
-from gradeflow.worker.kernel import ExecResult, ExecStatus, OutputSink
+from gradeflow_protocol.enums import RunOutcome
+from gradeflow_protocol.messages import Limits
+from gradeflow_worker.harness import RunState, _apply_cell_result, _run_message, _shown_output
+from gradeflow_worker.kernel import ExecResult, ExecStatus, OutputSink
 
 LIMITS = Limits(cell_timeout_s=5, time_limit_s=60, memory_mb=512, max_output_kb=10)
 

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from gradeflow.worker.kernel_snippets import output_governor_code
+from gradeflow_worker.kernel_snippets import output_governor_code
 
 
 def streams(monkeypatch):

@@ -1,1 +1,0 @@
-"""gradeflow: an autograder for numerical and deep-learning coursework."""

@@ -1,0 +1,46 @@
+"""The toolkit check authors import.
+
+A check is a plain function run by the trusted harness, outside the sandbox:
+
+    from gradeflow_graders import check, expect, expect_close
+
+    @check(points=2, name="trapezoid rule is second order")
+    def trapezoid_order(student, rng):
+        decay = student.define("lambda t, y: -y")
+        ys = student.call("theta_method", decay, 1.0, 0.0, 1.0, 20, 0.5)
+        ...
+
+`student` is a narrow handle to the student's live kernel (see StudentHandle);
+`rng` is a numpy Generator seeded per submission by the harness. A check passes
+when it returns without raising; `expect` and friends raise CheckFailed with
+the message the student sees. Partial credit: return a fraction in [0, 1].
+"""
+from gradeflow_graders.api import (
+    CheckFailed,
+    CheckSpec,
+    KernelDied,
+    Ref,
+    StudentError,
+    StudentHandle,
+    StudentTimeout,
+    StudentValueError,
+    as_array,
+    check,
+    expect,
+    expect_close,
+)
+
+__all__ = [
+    "CheckFailed",
+    "CheckSpec",
+    "KernelDied",
+    "Ref",
+    "StudentError",
+    "StudentHandle",
+    "StudentTimeout",
+    "StudentValueError",
+    "as_array",
+    "check",
+    "expect",
+    "expect_close",
+]

@@ -1,0 +1,164 @@
+"""The gradebook: one row per student, one cell per published assignment, late penalties and overrides applied.
+
+`build_gradebook` is what the API's exports and the web pages read; the file formats are in
+core/gradebook_export.py.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gradeflow_core.deadlines import extensions_by_student, load_policy
+from gradeflow_protocol.enums import Role, SubmissionPurpose, SubmissionStatus
+from gradeflow_core.models import Assignment, Course, Enrollment, ScoreOverride, Submission, User, utcnow
+from gradeflow_core.overrides import overrides_in_force, record_override
+from gradeflow_core.policy import Graded, Policy, counted
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One student's standing on one assignment."""
+
+    submission_id: int | None = None  # the submission that counts
+    raw: float | None = None  # its score as graded
+    days_late: int = 0
+    penalty_percent: float = 0.0
+    late_score: float | None = None  # raw after the late penalty
+    override: float | None = None
+    override_reason: str = ""
+    pending: bool = False  # a newer submission is still being graded
+    submissions: int = 0  # graded submissions considered
+
+    @property
+    def final(self) -> float | None:
+        """What the gradebook records: the override when there is one, else the penalised score."""
+        return self.override if self.override is not None else self.late_score
+
+
+@dataclass(frozen=True)
+class Column:
+    assignment_id: int
+    slug: str
+    title: str
+    max_score: float
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Row:
+    user_id: int
+    username: str
+    name: str
+    email: str
+    sis_id: str
+    section: str
+    cells: dict[str, Cell] = field(default_factory=dict)  # by assignment slug
+
+    @property
+    def total(self) -> float:
+        return round(sum(c.final or 0.0 for c in self.cells.values()), 6)
+
+
+@dataclass(frozen=True)
+class Gradebook:
+    course_slug: str
+    course_title: str
+    generated_at: datetime
+    columns: list[Column]
+    rows: list[Row]
+
+    @property
+    def max_total(self) -> float:
+        return round(sum(c.max_score for c in self.columns), 6)
+
+
+def make_cell(policy: Policy, graded: list[Graded], *, extension: datetime | None, override: ScoreOverride | None,
+              pending: bool) -> Cell:
+    """One cell from a student's graded submissions, their extension and any override (pure)."""
+    chosen = counted(policy, graded, extension=extension)
+    fields = dict(override=override.score if override else None, override_reason=override.reason if override else "",
+                  pending=pending, submissions=len(graded))
+    if chosen is None:
+        return Cell(**fields)
+    return Cell(submission_id=chosen.submission_id, raw=chosen.raw, days_late=chosen.lateness.days_late,
+                penalty_percent=chosen.lateness.penalty_percent, late_score=chosen.final, **fields)
+
+
+def course_students(session: Session, course_id: int) -> list[tuple[User, Enrollment]]:
+    """The course's students, by section then username."""
+    rows = session.execute(select(User, Enrollment).join(Enrollment, Enrollment.user_id == User.id)
+                           .where(Enrollment.course_id == course_id, Enrollment.role == Role.STUDENT))
+    return sorted(((u, e) for u, e in rows), key=lambda ue: (ue[1].section, ue[0].username))
+
+
+def published_assignments(session: Session, course_id: int) -> list[Assignment]:
+    return list(session.scalars(select(Assignment).where(Assignment.course_id == course_id,
+                                                         Assignment.current_version_id.is_not(None))
+                                .order_by(Assignment.id)))
+
+
+def _student_work(session: Session, assignment_ids: list[int], user_ids: list[int]):
+    """(assignment, user) -> graded submissions, and the pairs with work still in flight."""
+    graded: dict[tuple[int, int], list[Graded]] = defaultdict(list)
+    pending: set[tuple[int, int]] = set()
+    if not assignment_ids or not user_ids:
+        return graded, pending
+    query = select(Submission).where(Submission.assignment_id.in_(assignment_ids), Submission.user_id.in_(user_ids),
+                                     Submission.purpose == SubmissionPurpose.STUDENT)
+    for sub in session.scalars(query):
+        key = (sub.assignment_id, sub.user_id)
+        if sub.status == SubmissionStatus.GRADED and sub.score is not None:
+            graded[key].append(Graded(submission_id=sub.id, submitted_at=sub.created_at, raw=sub.score))
+        elif sub.status in (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING):
+            pending.add(key)
+    return graded, pending
+
+
+def build_cells(session: Session, assignments: list[Assignment], students: list[User]) -> dict[tuple[int, int], Cell]:
+    """(assignment_id, user_id) -> Cell for every pair."""
+    ids, user_ids = [a.id for a in assignments], [u.id for u in students]
+    graded, pending = _student_work(session, ids, user_ids)
+    overrides = overrides_in_force(session, ids)
+    cells = {}
+    for assignment in assignments:
+        policy = load_policy(session, assignment.id)
+        extensions = extensions_by_student(session, assignment.id)
+        for user_id in user_ids:
+            key = (assignment.id, user_id)
+            cells[key] = make_cell(policy, graded.get(key, []), extension=extensions.get(user_id),
+                                   override=overrides.get(key), pending=key in pending)
+    return cells
+
+
+def cell_for(session: Session, *, assignment: Assignment, student: User) -> Cell:
+    return build_cells(session, [assignment], [student])[(assignment.id, student.id)]
+
+
+def override_score(session: Session, *, assignment: Assignment, student: User, score: float | None, reason: str,
+                   author: User) -> ScoreOverride:
+    """Record a manual score (None clears it) with the score the student had just before; raises OverrideError."""
+    previous = cell_for(session, assignment=assignment, student=student).final
+    return record_override(session, assignment=assignment, student=student, score=score, reason=reason, author=author,
+                           previous=previous)
+
+
+def build_gradebook(session: Session, course: Course, *, now: datetime | None = None) -> Gradebook:
+    assignments = published_assignments(session, course.id)
+    students = course_students(session, course.id)
+    cells = build_cells(session, assignments, [u for u, _ in students])
+    columns = [Column(assignment_id=a.id, slug=a.slug, title=a.title, max_score=a.max_score,
+                      due_at=load_policy(session, a.id).due_at) for a in assignments]
+    rows = [Row(user_id=u.id, username=u.username, name=u.name, email=u.email, sis_id=u.sis_id, section=e.section,
+                cells={a.slug: cells[(a.id, u.id)] for a in assignments}) for u, e in students]
+    return Gradebook(course_slug=course.slug, course_title=course.title, generated_at=now or utcnow(),
+                     columns=columns, rows=rows)
+
+
+def find_student(session: Session, *, course_id: int, username: str) -> User | None:
+    """A user enrolled as a student in the course, by username."""
+    return session.scalar(select(User).join(Enrollment, Enrollment.user_id == User.id).where(
+        User.username == username, Enrollment.course_id == course_id, Enrollment.role == Role.STUDENT))

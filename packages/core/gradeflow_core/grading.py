@@ -1,0 +1,176 @@
+"""The life of a submission's grading: claim, heartbeat, result, release, sweep.
+
+Attempts make this safe against dying workers: each (re-)queue bumps
+`attempt`, the task message carries a token for that attempt only, a stale
+attempt is refused, and a result is stored once per (submission, attempt).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from gradeflow_protocol.enums import SubmissionPurpose, SubmissionStatus
+from gradeflow_core.models import GradingResult, Submission, utcnow
+from gradeflow_protocol.messages import GradeTask, ResultPost
+from gradeflow_core.security import make_attempt_token
+from gradeflow_core.versions import settle
+
+
+class Enqueuer(Protocol):
+    """Sends a grading task to a named queue (Celery in the API; a list in unit tests)."""
+
+    def enqueue(self, task: GradeTask, *, queue: str, priority: int = 0) -> None: ...
+
+
+# Redis priority steps (kombu's default 0, 3, 6, 9; 0 is served first). A student waiting for feedback goes
+# before the staff's background work, so a regrade of the whole course cannot hold up a deadline rush.
+_PRIORITY = {SubmissionPurpose.STUDENT: 0, SubmissionPurpose.VALIDATION: 3, SubmissionPurpose.REGRADE: 6}
+
+
+def priority_of(submission: Submission) -> int:
+    return _PRIORITY[SubmissionPurpose(submission.purpose)]
+
+
+def purposes_served_before(submission: Submission) -> tuple[list[SubmissionPurpose], list[SubmissionPurpose]]:
+    """(purposes always served before this one, purposes served in queue order with it)."""
+    mine = priority_of(submission)
+    return ([p for p, n in _PRIORITY.items() if n < mine], [p for p, n in _PRIORITY.items() if n == mine])
+
+
+def send(enqueuer: Enqueuer, submission: Submission, *, secret: str) -> GradeTask:
+    """Enqueue the submission's current attempt on its queue, at its purpose's priority."""
+    task = make_task(submission, secret=secret)
+    enqueuer.enqueue(task, queue=submission.queue, priority=priority_of(submission))
+    return task
+
+
+class ClaimRefusal(StrEnum):
+    FINAL = "already graded"
+    SUPERSEDED = "superseded by a newer attempt"
+    BUSY = "being graded by another worker"
+    GAVE_UP = "too many runs; marked failed"
+
+
+@dataclass(frozen=True)
+class Timing:
+    heartbeat_timeout_s: float
+    queued_timeout_s: float
+    max_runs: int
+
+
+def make_task(submission: Submission, *, secret: str) -> GradeTask:
+    token = make_attempt_token(submission_id=submission.id, attempt=submission.attempt, secret=secret)
+    return GradeTask(submission_id=submission.id, attempt=submission.attempt, token=token)
+
+
+def claim(session: Session, *, submission: Submission, attempt: int, worker: str, timing: Timing,
+          now: datetime | None = None) -> ClaimRefusal | None:
+    """Mark the attempt running for `worker`, or say why it must not run."""
+    now = now or utcnow()
+    if attempt != submission.attempt:
+        return ClaimRefusal.SUPERSEDED
+    if SubmissionStatus(submission.status).is_final:
+        return ClaimRefusal.FINAL
+    if submission.status == SubmissionStatus.RUNNING and _fresh(submission, now, timing):
+        return ClaimRefusal.BUSY
+    if submission.runs >= timing.max_runs:
+        _fail(submission, f"gave up after {submission.runs} runs without a result", now)
+        return ClaimRefusal.GAVE_UP
+    submission.runs += 1
+    submission.status = SubmissionStatus.RUNNING
+    submission.worker = worker[:200]
+    submission.started_at = now
+    submission.last_heartbeat = now
+    submission.progress = "starting"
+    return None
+
+
+def _fresh(submission: Submission, now: datetime, timing: Timing) -> bool:
+    beat = submission.last_heartbeat
+    return beat is not None and now - beat < timedelta(seconds=timing.heartbeat_timeout_s)
+
+
+def _fail(submission: Submission, error: str, now: datetime) -> None:
+    submission.status = SubmissionStatus.FAILED
+    submission.error = error[:2000]
+    submission.graded_at = now
+    submission.progress = ""
+
+
+def heartbeat(submission: Submission, *, attempt: int, progress: str) -> bool:
+    if attempt != submission.attempt or submission.status != SubmissionStatus.RUNNING:
+        return False
+    submission.last_heartbeat = utcnow()
+    submission.progress = progress[:200]
+    return True
+
+
+def record_result(session: Session, *, submission: Submission, post: ResultPost) -> bool:
+    """Store a result once; True when stored now, False for a duplicate or stale post."""
+    if post.attempt != submission.attempt or SubmissionStatus(submission.status).is_final:
+        return False
+    exists = session.scalar(select(GradingResult.id).where(GradingResult.submission_id == submission.id,
+                                                           GradingResult.attempt == post.attempt))
+    if exists is not None:
+        return False
+    session.add(GradingResult(submission_id=submission.id, attempt=post.attempt, score=post.score,
+                              max_score=post.max_score, checks=[c.model_dump() for c in post.checks],
+                              run=post.run.model_dump(mode="json"), output=post.output, log=post.log, error=post.error))
+    submission.status = SubmissionStatus.GRADED
+    submission.score, submission.max_score = post.score, post.max_score
+    submission.graded_at = utcnow()
+    submission.progress = ""
+    if submission.purpose == SubmissionPurpose.VALIDATION:  # the last run of a publish decides the version
+        settle(session, submission.version)
+    return True
+
+
+def requeue(submission: Submission, *, reason: str, timing: Timing) -> bool:
+    """New attempt for a submission that lost its worker; False (and failed) when out of runs."""
+    now = utcnow()
+    if submission.runs >= timing.max_runs:
+        _fail(submission, f"{reason}; gave up after {submission.runs} runs", now)
+        return False
+    submission.attempt += 1
+    submission.status = SubmissionStatus.QUEUED
+    submission.queued_at = now
+    submission.last_heartbeat = None
+    submission.progress = ""
+    submission.error = reason[:2000]
+    return True
+
+
+SWEEP_LOCK_KEY = 0x67667377  # "gfsw": the PostgreSQL advisory lock one sweeping API replica holds
+
+
+def hold_sweep_lock(session: Session) -> bool:
+    """True when this process may sweep now: on PostgreSQL it holds an advisory lock until the transaction ends,
+    so several API replicas do not sweep at once; SQLite serves one API process and needs none."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK_KEY}))
+
+
+def sweep(session: Session, *, timing: Timing, now: datetime | None = None) -> list[Submission]:
+    """Re-queue submissions whose worker went silent or whose message was lost; returns those re-queued."""
+    now = now or utcnow()
+    stale_beat = now - timedelta(seconds=timing.heartbeat_timeout_s)
+    stale_queue = now - timedelta(seconds=timing.queued_timeout_s)
+    rows = session.scalars(select(Submission).where(Submission.status.in_([SubmissionStatus.QUEUED,
+                                                                            SubmissionStatus.RUNNING]))).all()
+    requeued = []
+    for sub in rows:
+        if sub.status == SubmissionStatus.RUNNING and (sub.last_heartbeat is None or sub.last_heartbeat < stale_beat):
+            reason = f"worker {sub.worker or '?'} stopped sending heartbeats"
+        elif sub.status == SubmissionStatus.QUEUED and sub.queued_at < stale_queue:
+            reason = "waited too long in the queue"
+        else:
+            continue
+        if requeue(sub, reason=reason, timing=timing):
+            requeued.append(sub)
+    return requeued

@@ -1,0 +1,69 @@
+"""Validation of what a student uploads: nothing invalid is ever stored."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+import nbformat
+
+from gradeflow_protocol.enums import SubmissionKind
+
+EXTENSIONS = {".ipynb": SubmissionKind.NOTEBOOK, ".py": SubmissionKind.SCRIPT, ".csv": SubmissionKind.PREDICTIONS}
+
+
+class UploadError(ValueError):
+    """A message for the student saying what is wrong and how to fix it."""
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    filename: str
+    kind: SubmissionKind
+    data: bytes
+
+
+def safe_filename(name: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip(".")
+    return base[:100] or "submission"
+
+
+def check_upload(*, filename: str, data: bytes, accepted: list[str], max_bytes: int) -> CheckedUpload:
+    """Validate an upload's name, size and content; raise UploadError with the fix."""
+    name = safe_filename(filename or "")
+    ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in EXTENSIONS:
+        raise UploadError(f"'{filename}' has an unknown extension; upload one of: {', '.join(accepted)}.")
+    if ext not in accepted:
+        raise UploadError(f"This assignment does not take {ext} files; upload one of: {', '.join(accepted)}.")
+    if not data:
+        raise UploadError("The file is empty.")
+    if len(data) > max_bytes:
+        raise UploadError(f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB. Clear large outputs and try again.")
+    kind = EXTENSIONS[ext]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UploadError(f"The file is not UTF-8 text (byte {exc.start} is invalid). Save it as UTF-8.") from None
+    if kind is SubmissionKind.NOTEBOOK:
+        _check_notebook(text)
+    elif kind is SubmissionKind.SCRIPT:
+        if "\x00" in text:
+            raise UploadError("The script contains NUL bytes; is it really a .py file?")
+    return CheckedUpload(filename=name, kind=kind, data=data)
+
+
+def _check_notebook(text: str) -> None:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UploadError(f"This is not a Jupyter notebook: invalid JSON at line {exc.lineno}.") from None
+    if not isinstance(raw, dict) or "cells" not in raw:
+        raise UploadError("This is not a Jupyter notebook: no 'cells' found.")
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except Exception as exc:  # nbformat raises several types
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UploadError(f"This notebook is not valid nbformat 4: {first[:200]}") from None

@@ -1,0 +1,68 @@
+"""Response schemas of the public API."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from gradeflow_protocol.enums import RunOutcome, SubmissionKind, SubmissionStatus
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class AssignmentPublic(BaseModel):
+    id: int
+    slug: str
+    title: str
+    course: str
+    kind: SubmissionKind
+    max_score: float
+    accepts: list[str]
+    version: str | None
+
+
+class CheckPublic(BaseModel):
+    name: str
+    score: float
+    max_score: float
+    passed: bool
+    message: str
+
+
+class RunPublic(BaseModel):
+    outcome: RunOutcome
+    wall_seconds: float
+    message: str = ""
+
+
+class SubmissionPublic(BaseModel):
+    id: int
+    assignment_id: int
+    filename: str
+    kind: SubmissionKind
+    status: SubmissionStatus
+    status_text: str
+    progress: str = ""
+    score: float | None
+    max_score: float | None
+    checks: list[CheckPublic] = []
+    run: RunPublic | None = None
+    output: str = ""
+    created_at: datetime
+    graded_at: datetime | None
+
+
+class SubmissionStaff(SubmissionPublic):
+    """What staff see in addition: the full log, the limits enforced, attempts."""
+
+    user: str
+    attempt: int
+    runs: int
+    worker: str
+    log: str = ""
+    error: str | None = None
+    enforced: dict[str, str] = {}
+    not_enforced: list[str] = []

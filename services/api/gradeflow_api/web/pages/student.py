@@ -1,0 +1,115 @@
+"""Pages every course member uses: course, assignment (statement, starter, upload), submission status and feedback."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+from fastapi.responses import Response
+from markupsafe import escape
+
+from gradeflow_api.deps import BlobsDep, EnqueuerDep, SessionDep, SettingsDep
+from gradeflow_api.routes.submissions import submit as api_submit
+from gradeflow_protocol.bundles import AssignmentConfig
+from gradeflow_api.web.sanitize import render_notebook
+from gradeflow_api.web import views
+from gradeflow_api.web.deps import AssignmentDep, CourseDep, CsrfChecked, PageError, PageUser, SubmissionDep
+from gradeflow_api.web.math import render_statement
+from gradeflow_api.web.pages.login import see_other
+from gradeflow_api.web.render import page
+from gradeflow_api.web.summary import assignment_rows, assignment_summary, submission_lateness
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/courses/{course_id}")
+def course_page(request: Request, found: CourseDep, session: SessionDep, user: PageUser) -> Response:
+    rows = assignment_rows(session, user=user, course=found.course, staff=found.is_staff)
+    return page(request, "course.html", course=found.course, role=found.role, rows=rows)
+
+
+def _assignment_page(request: Request, found, session, user, settings, *, error: str = "", status_code: int = 200):
+    assignment = found.assignment
+    version = assignment.current_version
+    config = AssignmentConfig(**version.config) if version else None
+    statement = render_statement(version.readme if version else "")
+    statement = statement.removeprefix(f"<h1>{escape(assignment.title)}</h1>")  # the page's own heading says it
+    return page(request, "assignment.html", status_code=status_code, course=assignment.course, role=found.access.role,
+                assignment=assignment, version=version, statement=statement,
+                accepts=config.accepted_extensions() if config else [], max_bytes=settings.max_upload_bytes,
+                summary=assignment_summary(session, user=user, assignment=assignment),
+                history=views.own_submissions(session, user_id=user.id, assignment_id=assignment.id), error=error)
+
+
+@router.get("/assignments/{assignment_id}")
+def assignment_page(request: Request, found: AssignmentDep, session: SessionDep, user: PageUser,
+                    settings: SettingsDep) -> Response:
+    return _assignment_page(request, found, session, user, settings)
+
+
+@router.get("/assignments/{assignment_id}/starter")
+def starter(found: AssignmentDep, blobs: BlobsDep) -> Response:
+    version = found.assignment.current_version
+    starter_file = views.starter_file(blobs, version) if version else None
+    if starter_file is None:
+        raise PageError(404, "This assignment has no starter file.")
+    name, data = starter_file
+    filename = f"{found.assignment.slug}-{name}"
+    return Response(data, media_type="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.post("/assignments/{assignment_id}/submissions", dependencies=[CsrfChecked])
+async def upload(request: Request, found: AssignmentDep, file: Annotated[UploadFile, File()], session: SessionDep,
+                 user: PageUser, settings: SettingsDep, blobs: BlobsDep, enqueuer: EnqueuerDep) -> Response:
+    """The same path as the API's upload; a refusal comes back as a message on the assignment page."""
+    if found.assignment.current_version_id is None:
+        raise PageError(409, "This assignment is not published yet.")
+    try:  # the API's own upload: policy gate (opening, cutoff, daily limit), validation, storage, queue
+        created = await api_submit(found.assignment, file, session, user, settings, blobs, enqueuer)
+    except HTTPException as exc:
+        session.rollback()
+        return _assignment_page(request, found, session, user, settings, error=str(exc.detail),
+                                status_code=exc.status_code)
+    return see_other(f"/submissions/{created.id}")
+
+
+def _submitted_text(blobs, submission) -> tuple[str, str]:
+    """(kind, safe HTML or text) of what the student sent: a notebook rendered and sanitised, else plain text."""
+    data = blobs.get(submission.blob_sha256)
+    text = data.decode("utf-8", errors="replace")
+    if submission.kind == "notebook":
+        try:
+            return "notebook", render_notebook(text, markdown=render_statement)  # formulas as MathML
+        except Exception:  # validated at upload; an unreadable one is shown as text rather than failing the page
+            pass
+    return "text", text[:200_000]
+
+
+@router.get("/submissions/{submission_id}")
+def submission_page(request: Request, found: SubmissionDep, session: SessionDep, blobs: BlobsDep) -> Response:
+    submission = found.submission
+    kind, submitted = _submitted_text(blobs, submission)
+    return page(request, "submission.html", course=submission.assignment.course, role=found.role, submission=submission,
+                assignment=submission.assignment, staff_view=found.staff_view,
+                live=views.live_status(session, submission, staff=found.staff_view),
+                lateness=submission_lateness(session, submission), submitted_kind=kind, submitted=submitted)
+
+
+@router.get("/submissions/{submission_id}/status")
+def submission_status(request: Request, found: SubmissionDep, session: SessionDep) -> Response:
+    """The fragment the submission page polls until the submission is graded or failed."""
+    submission = found.submission
+    return page(request, "_status.html", submission=submission, staff_view=found.staff_view,
+                live=views.live_status(session, submission, staff=found.staff_view))
+
+
+@router.get("/submissions/{submission_id}/file")
+def submission_file(found: SubmissionDep, blobs: BlobsDep) -> Response:
+    submission = found.submission
+    return Response(blobs.get(submission.blob_sha256), media_type="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="{submission.filename}"'})
+
+
+@router.get("/history")
+def history(request: Request, session: SessionDep, user: PageUser) -> Response:
+    return page(request, "history.html", submissions=views.own_submissions(session, user_id=user.id))

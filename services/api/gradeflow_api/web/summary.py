@@ -1,0 +1,95 @@
+"""One student's standing on an assignment as the pages show it (the arithmetic is the core's: policy, gradebook)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gradeflow_api.present_staff import standing
+from gradeflow_api.schemas_grades import Standing
+from gradeflow_core.deadlines import extensions_by_student, load_policy
+from gradeflow_protocol.enums import LateMode, SubmissionPurpose
+from gradeflow_core.models import Assignment, Course, Submission, User
+from gradeflow_core.policy import Policy, lateness
+from gradeflow_protocol.words import describe_lateness
+
+
+@dataclass(frozen=True)
+class AssignmentSummary:
+    assignment: Assignment
+    standing: Standing  # the core's view: deadline with extension, uploads left, refusal, counted score
+    opens_at: datetime | None
+    late_rule: str  # the late policy in words, empty when there is no deadline
+    daily_limit: int | None  # None: no limit
+    submissions: int
+    latest: Submission | None
+
+    @property
+    def due_at(self) -> datetime | None:
+        return self.standing.deadline
+
+    @property
+    def extended(self) -> bool:
+        return self.standing.extension is not None and self.standing.deadline == self.standing.extension
+
+    @property
+    def left_today(self) -> int | None:
+        return self.standing.uploads_left
+
+    @property
+    def refusal(self) -> str:
+        return self.standing.refusal or ""
+
+    @property
+    def score(self) -> float | None:
+        return self.standing.final
+
+    @property
+    def score_note(self) -> str:
+        if self.standing.override is not None:
+            return "set by staff"
+        return self.standing.lateness if self.standing.raw is not None and self.standing.days_late else ""
+
+
+def late_rule(policy: Policy) -> str:
+    """The late policy as a student reads it."""
+    if policy.due_at is None:
+        return ""
+    grace = policy.grace.total_seconds() / 60
+    grace_words = f" after a {grace:g}-minute grace period" if grace else ""
+    if policy.late_mode is LateMode.CUTOFF:
+        return f"not accepted{grace_words}"
+    if not policy.penalty_percent_per_day:
+        return "accepted without penalty"
+    cap = f", at most −{policy.penalty_cap_percent:g}%" if policy.penalty_cap_percent < 100 else ""
+    return f"−{policy.penalty_percent_per_day:g}% per day late{cap}" + (f" ({grace:g} min grace)" if grace else "")
+
+
+def assignment_summary(session: Session, *, user: User, assignment: Assignment) -> AssignmentSummary:
+    policy = load_policy(session, assignment.id)
+    mine = list(session.scalars(select(Submission).where(Submission.user_id == user.id,
+                                                         Submission.assignment_id == assignment.id,
+                                                         Submission.purpose == SubmissionPurpose.STUDENT)
+                                .order_by(Submission.id.desc())))
+    return AssignmentSummary(assignment=assignment, standing=standing(session, assignment=assignment, user=user),
+                             opens_at=policy.opens_at, late_rule=late_rule(policy), daily_limit=policy.max_per_day,
+                             submissions=len(mine), latest=mine[0] if mine else None)
+
+
+def assignment_rows(session: Session, *, user: User, course: Course, staff: bool) -> list[AssignmentSummary]:
+    query = select(Assignment).where(Assignment.course_id == course.id).order_by(Assignment.id)
+    if not staff:
+        query = query.where(Assignment.current_version_id.is_not(None))
+    return [assignment_summary(session, user=user, assignment=a) for a in session.scalars(query)]
+
+
+def submission_lateness(session: Session, submission: Submission) -> str:
+    """'on time', '2 days late (-20%)', ... for one submission under its assignment's policy."""
+    policy = load_policy(session, submission.assignment_id)
+    if policy.due_at is None:
+        return ""
+    extension = extensions_by_student(session, submission.assignment_id).get(submission.user_id)
+    late = lateness(policy, submitted_at=submission.created_at, extension=extension)
+    return describe_lateness(days_late=late.days_late, penalty_percent=late.penalty_percent, accepted=late.accepted)

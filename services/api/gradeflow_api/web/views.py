@@ -1,0 +1,87 @@
+"""What the pages show, gathered from the core: queue position, starter files, a submission's live status."""
+from __future__ import annotations
+
+import io
+import tarfile
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from gradeflow_api.present import submission_public
+from gradeflow_api.schemas import SubmissionPublic
+from gradeflow_core.blobs import BlobStore
+from gradeflow_protocol.enums import Role, SubmissionPurpose, SubmissionStatus
+from gradeflow_core.grading import purposes_served_before
+from gradeflow_core.models import AssignmentVersion, Course, Enrollment, Submission, User, utcnow
+
+STARTER_NAMES = ("starter.ipynb", "starter.py")  # the only bundle members a student may download
+POLL_SECONDS = 1.0
+
+
+def queue_position(session: Session, submission: Submission) -> int:
+    """1 when it is next in its queue: what the queue serves first (a higher priority, or the same priority
+    queued earlier) among the queued submissions on the same queue, plus one."""
+    before, same = purposes_served_before(submission)
+    earlier = or_(Submission.queued_at < submission.queued_at,
+                  (Submission.queued_at == submission.queued_at) & (Submission.id < submission.id))
+    ahead = session.scalar(select(func.count(Submission.id)).where(
+        Submission.status == SubmissionStatus.QUEUED, Submission.queue == submission.queue,
+        or_(Submission.purpose.in_(before), Submission.purpose.in_(same) & earlier)))
+    return int(ahead or 0) + 1
+
+
+def starter_file(blobs: BlobStore, version: AssignmentVersion) -> tuple[str, bytes] | None:
+    """The starter notebook or script from a version's bundle; never any other member (checks stay hidden)."""
+    with tarfile.open(fileobj=io.BytesIO(blobs.get(version.bundle_blob)), mode="r:gz") as tar:
+        for name in STARTER_NAMES:
+            try:
+                member = tar.getmember(name)
+            except KeyError:
+                continue
+            source = tar.extractfile(member) if member.isfile() else None
+            if source is not None:
+                return name, source.read()
+    return None
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    """A submission as the status fragment shows it, polled until it is final."""
+
+    view: SubmissionPublic
+    final: bool
+    position: int | None  # place in the queue while queued
+    elapsed_s: float | None  # seconds since the worker started, while running
+    waited_s: float | None  # seconds since it was queued, while queued
+    poll_s: float = POLL_SECONDS
+
+
+def live_status(session: Session, submission: Submission, *, staff: bool, now: datetime | None = None) -> LiveStatus:
+    now = now or utcnow()
+    status = SubmissionStatus(submission.status)
+    queued = status is SubmissionStatus.QUEUED
+    running = status is SubmissionStatus.RUNNING
+    return LiveStatus(
+        view=submission_public(session, submission, staff=staff), final=status.is_final,
+        position=queue_position(session, submission) if queued else None,
+        elapsed_s=(now - submission.started_at).total_seconds() if running and submission.started_at else None,
+        waited_s=(now - submission.queued_at).total_seconds() if queued else None)
+
+
+def own_submissions(session: Session, *, user_id: int, assignment_id: int | None = None) -> list[Submission]:
+    query = (select(Submission).where(Submission.user_id == user_id, Submission.purpose == SubmissionPurpose.STUDENT)
+             .order_by(Submission.id.desc()))
+    if assignment_id is not None:
+        query = query.where(Submission.assignment_id == assignment_id)
+    return list(session.scalars(query))
+
+
+def user_courses(session: Session, user: User) -> list[tuple[Course, Role]]:
+    """The courses a user is in, with their role (an admin sees every course as an instructor)."""
+    if user.is_admin:
+        return [(c, Role.INSTRUCTOR) for c in session.scalars(select(Course).order_by(Course.id))]
+    rows = session.execute(select(Course, Enrollment.role).join(Enrollment, Enrollment.course_id == Course.id)
+                           .where(Enrollment.user_id == user.id).order_by(Course.id))
+    return [(course, Role(role)) for course, role in rows]

@@ -1,0 +1,199 @@
+"""The trusted harness: run a submission in a sandboxed kernel, then run the hidden checks outside it."""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gradeflow_protocol.enums import RunOutcome
+from gradeflow_protocol.messages import CheckResult, JobSpec, Limits, ResultPost, RunReport
+from gradeflow_protocol.words import describe_outcome
+from gradeflow_graders.api import CheckSpec, KernelDied
+from gradeflow_graders.runner import load_checks, not_run, run_check
+from gradeflow_worker.sandbox.base import Sandbox, SandboxProcess, SandboxSpec
+from gradeflow_worker.cells import submission_cells
+from gradeflow_worker.kernel import ExecResult, ExecStatus, OutputSink, SandboxedKernel
+from gradeflow_worker.student import KernelStudent
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunState:
+    """What happened while the student's cells ran."""
+
+    outcome: RunOutcome = RunOutcome.COMPLETED
+    detail: str = ""
+    notes: list[str] = field(default_factory=list)
+    kernel_alive: bool = True
+
+
+@dataclass(frozen=True)
+class HarnessConfig:
+    run_dir: Path
+    python: str
+
+
+@dataclass
+class RunRecord:
+    """Everything one run produces besides the verdict: the two output streams, the TA log, the sandbox's report."""
+
+    student_out: OutputSink
+    check_out: OutputSink
+    log: list[str] = field(default_factory=list)
+    enforced: dict[str, str] = field(default_factory=dict)
+    not_enforced: list[str] = field(default_factory=list)
+    sandbox_log: str = ""
+
+    @classmethod
+    def for_limits(cls, limits: Limits) -> "RunRecord":
+        return cls(OutputSink(limits.max_output_kb * 1024), OutputSink(limits.max_output_kb * 1024))
+
+    def capture(self, process: SandboxProcess | None) -> None:
+        if process is not None:
+            self.enforced, self.not_enforced = dict(process.enforced), list(process.not_enforced)
+            self.sandbox_log = process.stderr_tail()
+
+
+def grade(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox, config: HarnessConfig,
+          progress: Progress = lambda _: None) -> ResultPost:
+    """Grade one attempt. Raises only for infrastructure failures (the caller retries)."""
+    specs = load_checks(bundle_dir / "checks")
+    run_root = config.run_dir / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # the pid lets orphans be reaped
+    (run_root / "ipc").mkdir(parents=True)
+    spec = SandboxSpec(run_id=run_root.name, argv=[], ipc_dir=run_root / "ipc", files={job.filename: submission},
+                       public_dir=bundle_dir / "data" / "public", limits=job.limits)
+    kernel = SandboxedKernel(sandbox, spec, python=config.python)
+    record = RunRecord.for_limits(job.limits)
+    start = time.monotonic()
+    try:
+        kernel.start()
+        progress("running")
+        state, checks = _drive(kernel, job, specs, submission_cells(job.kind, submission), record,
+                               deadline=start + job.limits.time_limit_s, progress=progress)
+        record.capture(kernel.process)
+    finally:
+        kernel.close()
+        shutil.rmtree(run_root, ignore_errors=True)
+    return _result(job, state, checks, record, wall=time.monotonic() - start)
+
+
+def _drive(kernel: SandboxedKernel, job: JobSpec, specs: list[CheckSpec], cells: list[str], record: RunRecord, *,
+           deadline: float, progress: Progress) -> tuple[RunState, list[CheckResult]]:
+    """The student's cells, then the checks, each outcome explained by the sandbox's limits where it can be."""
+    state = _run_cells(kernel, cells, sink=record.student_out, deadline=deadline, limits=job.limits, progress=progress)
+    _refine_outcome(kernel, state)
+    checks = _run_checks(kernel, specs, state, sink=record.check_out, job=job, deadline=deadline,
+                         log=record.log.append, progress=progress)
+    _refine_outcome(kernel, state)
+    return state, checks
+
+
+def _result(job: JobSpec, state: RunState, checks: list[CheckResult], record: RunRecord, *, wall: float) -> ResultPost:
+    limits = job.limits
+    ta_log = "\n".join([f"seed: {job.seed}", *record.log, "--- output while checks ran ---", record.check_out.text(),
+                        "--- sandbox log ---", record.sandbox_log])
+    run = RunReport(outcome=state.outcome, wall_seconds=round(wall, 3), message=_run_message(state, limits)[:2000],
+                    enforced=record.enforced, not_enforced=record.not_enforced)
+    return ResultPost(submission_id=job.submission_id, attempt=job.attempt, checks=checks, run=run,
+                      output=_shown_output(record.student_out, limits.shown_output_kb * 1024), log=ta_log[-200_000:])
+
+
+def _run_cells(kernel: SandboxedKernel, cells: list[str], *, sink: OutputSink, deadline: float, limits,
+               progress: Progress) -> RunState:
+    state = RunState()
+    for number, source in enumerate(cells, start=1):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            state.outcome, state.detail = RunOutcome.TIMEOUT, f"the whole run passed {limits.time_limit_s:g} s"
+            break
+        progress(f"cell {number}/{len(cells)}")
+        result = kernel.execute(source, timeout=min(limits.cell_timeout_s, remaining), sink=sink)
+        if _apply_cell_result(state, result, number=number, limits=limits, remaining=remaining):
+            break
+    return state
+
+
+def _apply_cell_result(state: RunState, result: ExecResult, *, number: int, limits, remaining: float) -> bool:
+    """Update the state from one cell; True when no further cell should run."""
+    where = f"cell {number}"
+    if result.status is ExecStatus.ERROR:
+        if result.ename == "MemoryError":
+            state.outcome, state.detail = RunOutcome.MEMORY_LIMIT, f"{where} raised MemoryError"
+            return True
+        if result.ename == "SystemExit":
+            state.notes.append(f"{where} called sys.exit(); the rest of that cell did not run")
+        else:
+            state.notes.append(f"{where} raised {result.ename}: {result.evalue}"[:300])
+        return False
+    if result.status is ExecStatus.TIMEOUT:
+        limit = min(limits.cell_timeout_s, remaining)
+        state.outcome, state.detail = RunOutcome.TIMEOUT, f"{where} ran longer than {limit:.0f} s"
+        state.kernel_alive = result.alive
+        return True
+    if result.status is ExecStatus.DIED:
+        state.outcome, state.detail, state.kernel_alive = RunOutcome.CRASHED, f"the process ended during {where}", False
+        return True
+    if result.status is ExecStatus.OUTPUT_LIMIT:
+        state.outcome, state.detail = RunOutcome.OUTPUT_LIMIT, f"{where} printed more than {limits.max_output_kb} KB"
+        state.kernel_alive = False
+        return True
+    return False
+
+
+def _run_checks(kernel: SandboxedKernel, specs: list[CheckSpec], state: RunState, *, sink: OutputSink, job: JobSpec,
+                deadline: float, log, progress: Progress) -> list[CheckResult]:
+    if not state.kernel_alive or not kernel.alive():
+        kernel.kill()
+        return not_run(specs, f"Not run: {describe_outcome(state.outcome, detail=state.detail)}")
+    student = KernelStudent(kernel, sink=sink)
+    results: list[CheckResult] = []
+    for index, spec in enumerate(specs):
+        progress(f"check {index + 1}/{len(specs)}")
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            state.outcome, state.detail = RunOutcome.TIMEOUT, "the checks ran past the run's time limit"
+            return results + not_run(specs[index:], "Not run: the time limit for the whole run was reached.")
+        try:
+            results.append(run_check(spec, student, seed=job.seed, timeout=min(job.limits.check_timeout_s, remaining),
+                                     log=log))
+        except KernelDied as exc:
+            state.outcome, state.detail, state.kernel_alive = RunOutcome.CRASHED, "while the checks were running", False
+            results.append(CheckResult(name=spec.name, score=0, max_score=spec.points, passed=False, message=str(exc)))
+            return results + not_run(specs[index + 1 :], "Not run: the Python process running your code had ended.")
+    return results
+
+
+def _refine_outcome(kernel: SandboxedKernel, state: RunState) -> None:
+    """A crash or stall explained by a cgroup limit gets that limit's outcome."""
+    if kernel.process is None:
+        return
+    usage = kernel.process.usage()
+    if usage.memory_exceeded and state.outcome in (RunOutcome.CRASHED, RunOutcome.COMPLETED, RunOutcome.TIMEOUT):
+        state.outcome, state.detail = RunOutcome.MEMORY_LIMIT, state.detail
+    elif usage.processes_exceeded and state.outcome in (RunOutcome.CRASHED, RunOutcome.COMPLETED, RunOutcome.TIMEOUT):
+        state.outcome = RunOutcome.PROCESS_LIMIT
+
+
+def _run_message(state: RunState, limits) -> str:
+    limit = {
+        RunOutcome.TIMEOUT: f"{limits.cell_timeout_s:g} s per cell, {limits.time_limit_s:g} s in all",
+        RunOutcome.MEMORY_LIMIT: f"{limits.memory_mb} MB",
+        RunOutcome.PROCESS_LIMIT: f"{limits.max_processes} processes",
+        RunOutcome.OUTPUT_LIMIT: f"{limits.max_output_kb} KB",
+    }.get(state.outcome, "")
+    text = describe_outcome(state.outcome, limit=limit, detail=state.detail if state.outcome is RunOutcome.CRASHED else "")
+    if state.detail and state.outcome is not RunOutcome.CRASHED:
+        text += f" ({state.detail})"
+    return " ".join([text, *[n[0].upper() + n[1:] + "." for n in state.notes]])
+
+
+def _shown_output(sink: OutputSink, cap: int) -> str:
+    text = sink.text()
+    if len(text.encode()) <= cap and sink.total <= cap:
+        return text
+    return text.encode()[:cap].decode("utf-8", "ignore") + f"\n[output truncated: {sink.total} bytes in all]"
