@@ -6,6 +6,8 @@ attempt is refused, and a result is stored once per (submission, attempt).
 """
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -19,6 +21,9 @@ from gradeflow_core.models import GradingResult, Submission, utcnow
 from gradeflow_protocol.messages import GradeTask, ResultPost
 from gradeflow_core.security import make_attempt_token
 from gradeflow_core.versions import settle
+
+
+log = logging.getLogger(__name__)
 
 
 class Enqueuer(Protocol):
@@ -40,6 +45,24 @@ def purposes_served_before(submission: Submission) -> tuple[list[SubmissionPurpo
     """(purposes always served before this one, purposes served in queue order with it)."""
     mine = priority_of(submission)
     return ([p for p, n in _PRIORITY.items() if n < mine], [p for p, n in _PRIORITY.items() if n == mine])
+
+
+def commit_and_send(session: Session, enqueuer: Enqueuer, submissions: Iterable[Submission], *,
+                    secret: str) -> list[GradeTask]:
+    """The one way work reaches the broker: commit the rows, then send each one's current attempt.
+
+    A worker claims only what the database says, so the commit comes first. A broker that cannot be reached
+    loses nothing: the row stays queued and the sweeper sends it again. Returns the tasks that were sent.
+    """
+    rows = list(submissions)
+    session.commit()
+    sent = []
+    for submission in rows:
+        try:
+            sent.append(send(enqueuer, submission, secret=secret))
+        except Exception:  # stored as queued: the sweeper sends it again
+            log.exception("could not reach the broker for submission %s; the sweeper will send it", submission.id)
+    return sent
 
 
 def send(enqueuer: Enqueuer, submission: Submission, *, secret: str) -> GradeTask:

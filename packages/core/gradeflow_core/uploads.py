@@ -12,8 +12,17 @@ from gradeflow_protocol.enums import SubmissionKind
 EXTENSIONS = {".ipynb": SubmissionKind.NOTEBOOK, ".py": SubmissionKind.SCRIPT, ".csv": SubmissionKind.PREDICTIONS}
 
 
+def human_size(size: int) -> str:
+    """Sizes in the same units as the upload page's own check (static/app.js): MB of 2**20 bytes, else KB."""
+    return f"{size / 1048576:.1f} MB" if size >= 1048576 else f"{-(-size // 1024)} KB"
+
+
 class UploadError(ValueError):
     """A message for the student saying what is wrong and how to fix it."""
+
+
+class UploadTooLarge(UploadError):
+    """The file is over the size limit (HTTP 413 at the API)."""
 
 
 @dataclass(frozen=True)
@@ -29,8 +38,12 @@ def safe_filename(name: str) -> str:
     return base[:100] or "submission"
 
 
-def check_upload(*, filename: str, data: bytes, accepted: list[str], max_bytes: int) -> CheckedUpload:
-    """Validate an upload's name, size and content; raise UploadError with the fix."""
+def check_upload(*, filename: str, data: bytes, accepted: list[str], max_bytes: int,
+                 size: int | None = None) -> CheckedUpload:
+    """Validate an upload's name, size and content; raise UploadError with the fix.
+
+    `size` is the whole upload's size when `data` was read only up to the limit (the message names the real size).
+    """
     name = safe_filename(filename or "")
     ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in EXTENSIONS:
@@ -40,7 +53,8 @@ def check_upload(*, filename: str, data: bytes, accepted: list[str], max_bytes: 
     if not data:
         raise UploadError("The file is empty.")
     if len(data) > max_bytes:
-        raise UploadError(f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB. Clear large outputs and try again.")
+        raise UploadTooLarge(f"The file is {human_size(max(size or 0, len(data)))}; the limit is "
+                             f"{human_size(max_bytes)}. Clear large outputs and try again.")
     kind = EXTENSIONS[ext]
     try:
         text = data.decode("utf-8")

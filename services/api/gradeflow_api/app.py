@@ -13,7 +13,7 @@ from gradeflow_api.queue import CeleryEnqueuer
 from gradeflow_api.routes import auth, staff, submissions, worker
 from gradeflow_core.blobs import LocalBlobStore
 from gradeflow_core.db import make_engine, make_session_factory, session_scope
-from gradeflow_core.grading import Enqueuer, hold_sweep_lock, send, sweep
+from gradeflow_core.grading import Enqueuer, commit_and_send, hold_sweep_lock, sweep
 from gradeflow_api.settings import ApiSettings
 
 log = logging.getLogger(__name__)
@@ -28,9 +28,7 @@ def run_sweeper(app: FastAPI, stop: threading.Event) -> None:
                 if not hold_sweep_lock(session):  # another API replica is sweeping
                     continue
                 requeued = sweep(session, timing=worker.timing(settings))
-                session.commit()
-                for submission in requeued:  # committed first: a worker claims only what the database says
-                    task = send(app.state.enqueuer, submission, secret=settings.secret_key)
+                for task in commit_and_send(session, app.state.enqueuer, requeued, secret=settings.secret_key):
                     log.warning("re-queued submission %s as attempt %s", task.submission_id, task.attempt)
         except Exception:
             log.exception("sweeper pass failed")

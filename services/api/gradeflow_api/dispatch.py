@@ -1,27 +1,7 @@
-"""Send grading tasks for rows just created, after they are committed (the sweeper re-sends any that fail)."""
+"""What the broker holds: the Redis lists of a queue and their depths (sending is gradeflow_core.grading)."""
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
-
-from sqlalchemy.orm import Session
-
-from gradeflow_core.grading import Enqueuer, send
-from gradeflow_core.models import Submission
-from gradeflow_api.settings import ApiSettings
-
-log = logging.getLogger(__name__)
-
-
-def commit_and_send(session: Session, enqueuer: Enqueuer, settings: ApiSettings,
-                    submissions: Iterable[Submission]) -> None:
-    """Commit, then enqueue each submission's current attempt on its queue, at its purpose's priority."""
-    session.commit()
-    for submission in submissions:
-        try:
-            send(enqueuer, submission, secret=settings.secret_key)
-        except Exception:  # stored as queued: the sweeper sends it again
-            log.exception("could not reach the broker for submission %s", submission.id)
 
 
 def priority_lists(queue: str) -> list[str]:

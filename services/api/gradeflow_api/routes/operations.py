@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from gradeflow_api.deps import (EnqueuerDep, SessionDep, SettingsDep, StaffAssignment, StaffCourseIds,
                                 StaffSubmission)
-from gradeflow_api.dispatch import broker_depths, commit_and_send
+from gradeflow_api.dispatch import broker_depths
+from gradeflow_core.grading import commit_and_send
 from gradeflow_api.present_staff import submission_row
 from gradeflow_api.schemas_staff import QueuePublic, SubmissionRow
 from gradeflow_protocol.enums import SubmissionPurpose, SubmissionStatus
@@ -52,5 +53,5 @@ def retry(submission: StaffSubmission, session: SessionDep, settings: SettingsDe
         retry_failed(submission)
     except RetryError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    commit_and_send(session, enqueuer, settings, [submission])
+    commit_and_send(session, enqueuer, [submission], secret=settings.secret_key)
     return submission_row(submission)

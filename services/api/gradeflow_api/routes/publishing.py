@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from gradeflow_api.deps import (BlobsDep, CurrentUser, EnqueuerDep, SessionDep, SettingsDep, StaffAssignment,
                                 StaffCourse)
-from gradeflow_api.dispatch import commit_and_send
+from gradeflow_core.grading import commit_and_send
 from gradeflow_api.present_staff import activation_entries, assignment_staff, version_public
 from gradeflow_api.schemas_staff import (ActivateRequest, ActivationLogEntry, ActivationPublic, AssignmentStaff,
                                          VersionPublic)
@@ -38,7 +38,7 @@ async def publish(course: StaffCourse, bundle: UploadFile, response: Response, s
     except BundleError as exc:
         session.rollback()
         raise HTTPException(422, f"The bundle was not published: {exc}") from None
-    commit_and_send(session, enqueuer, settings, published.to_enqueue)
+    commit_and_send(session, enqueuer, published.to_enqueue, secret=settings.secret_key)
     if not published.created:
         response.status_code = status.HTTP_200_OK
     return version_public(session, published.version)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 
 from gradeflow_api.deps import CurrentUser, EnqueuerDep, SessionDep, SettingsDep, StaffAssignment, StaffRegrade
-from gradeflow_api.dispatch import commit_and_send
+from gradeflow_core.grading import commit_and_send
 from gradeflow_api.present_staff import regrade_public
 from gradeflow_api.schemas_staff import RegradePublic
 from gradeflow_core.regrade import list_runs, regrade_diff, start_regrade
@@ -28,7 +28,7 @@ def start(assignment: StaffAssignment, sha: str, session: SessionDep, user: Curr
         run, twins = start_regrade(session, assignment=assignment, version=version, user=user)
     except VersionError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    commit_and_send(session, enqueuer, settings, twins)
+    commit_and_send(session, enqueuer, twins, secret=settings.secret_key)
     return regrade_public(regrade_diff(session, run))
 
 

@@ -86,7 +86,5 @@ def release(body: ReleaseBody, attempt: AttemptDep, session: SessionDep, setting
     if number != submission.attempt or submission.status != "running":
         return {"requeued": False}
     again = grading.requeue(submission, reason=body.error, timing=timing(settings))
-    session.commit()
-    if again:
-        grading.send(enqueuer, submission, secret=settings.secret_key)
+    grading.commit_and_send(session, enqueuer, [submission] if again else [], secret=settings.secret_key)
     return {"requeued": again}

@@ -1,7 +1,7 @@
 """TA pages: the queue, every submission of the course, versions with validation and regrade diffs, publishing.
 
 Each route authorises through web/deps.py, calls the staff core (queue_admin, versions, regrade) and renders;
-grading tasks for rows it creates are sent after the commit by api/dispatch.commit_and_send.
+grading tasks for rows it creates are sent after the commit by gradeflow_core.grading.commit_and_send.
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from gradeflow_api.deps import BlobsDep, EnqueuerDep, SessionDep, SettingsDep
-from gradeflow_api.dispatch import broker_depths, commit_and_send
+from gradeflow_api.dispatch import broker_depths
+from gradeflow_core.grading import commit_and_send
 from gradeflow_api.present_staff import activation_entries
 from gradeflow_protocol.bundles import MAX_BUNDLE_BYTES, BundleError
 from gradeflow_protocol.enums import RegradeItemState, SubmissionPurpose, SubmissionStatus
@@ -64,7 +65,7 @@ def retry(found: SubmissionDep, session: SessionDep, settings: SettingsDep, enqu
         retry_failed(found.submission)
     except RetryError as exc:
         raise PageError(409, str(exc), title="Cannot retry") from None
-    commit_and_send(session, enqueuer, settings, [found.submission])
+    commit_and_send(session, enqueuer, [found.submission], secret=settings.secret_key)
     return see_other(f"/submissions/{found.submission.id}")
 
 
@@ -120,7 +121,7 @@ def regrade(request: Request, found: StaffAssignment, version_id: int, session: 
     except VersionError as exc:
         session.rollback()
         return _versions_page(request, found, session, error=str(exc), status_code=409)
-    commit_and_send(session, enqueuer, settings, twins)
+    commit_and_send(session, enqueuer, twins, secret=settings.secret_key)
     return see_other(f"/regrades/{run.id}")
 
 
@@ -177,5 +178,5 @@ async def publish(request: Request, found: StaffCourse, bundle: Annotated[Upload
         return page(request, "staff/publish.html", status_code=422, course=found.course, role=found.role,
                     error=str(exc), max_mb=MAX_BUNDLE_BYTES // 2**20)
     assignment_id = published.version.assignment_id
-    commit_and_send(session, enqueuer, settings, published.to_enqueue)
+    commit_and_send(session, enqueuer, published.to_enqueue, secret=settings.secret_key)
     return see_other(f"/assignments/{assignment_id}/versions")

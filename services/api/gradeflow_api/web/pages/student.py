@@ -3,12 +3,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import Response
 from markupsafe import escape
 
 from gradeflow_api.deps import BlobsDep, EnqueuerDep, SessionDep, SettingsDep
-from gradeflow_api.routes.submissions import submit as api_submit
+from gradeflow_core import submitting
+from gradeflow_core.deadlines import UploadRefused
+from gradeflow_core.submitting import Upload
+from gradeflow_core.uploads import UploadError, UploadTooLarge
+from gradeflow_protocol.enums import UploadRefusal
 from gradeflow_protocol.bundles import AssignmentConfig
 from gradeflow_api.web.sanitize import render_notebook
 from gradeflow_api.web import views
@@ -64,13 +68,23 @@ async def upload(request: Request, found: AssignmentDep, file: Annotated[UploadF
     """The same path as the API's upload; a refusal comes back as a message on the assignment page."""
     if found.assignment.current_version_id is None:
         raise PageError(409, "This assignment is not published yet.")
-    try:  # the API's own upload: policy gate (opening, cutoff, daily limit), validation, storage, queue
-        created = await api_submit(found.assignment, file, session, user, settings, blobs, enqueuer)
-    except HTTPException as exc:
+    upload = Upload(filename=file.filename or "", data=await file.read(settings.max_upload_bytes + 1),
+                    size=file.size)
+    try:  # the same use case as the API's upload: policy gate, validation, storage, queue
+        created = submitting.submit(session, assignment=found.assignment, user=user, upload=upload, blobs=blobs,
+                                    enqueuer=enqueuer, secret=settings.secret_key, max_bytes=settings.max_upload_bytes)
+    except (UploadRefused, UploadError) as exc:
         session.rollback()
-        return _assignment_page(request, found, session, user, settings, error=str(exc.detail),
-                                status_code=exc.status_code)
+        return _assignment_page(request, found, session, user, settings, error=str(exc),
+                                status_code=_refusal_status(exc))
     return see_other(f"/submissions/{created.id}")
+
+
+def _refusal_status(exc: UploadRefused | UploadError) -> int:
+    """The page's status for a refused upload (the message is on the page itself)."""
+    if isinstance(exc, UploadRefused):
+        return 429 if exc.refusal is UploadRefusal.DAILY_LIMIT else 403
+    return 413 if isinstance(exc, UploadTooLarge) else 422
 
 
 def _submitted_text(blobs, submission) -> tuple[str, str]:

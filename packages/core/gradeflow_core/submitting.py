@@ -1,0 +1,48 @@
+"""A student's upload, as one use case: policy, validation, blob, row, commit, then the grading task.
+
+The API's route and the web page both call `submit`; each turns the domain errors into its own answer
+(UploadRefused: 403 or 429 with Retry-After; UploadTooLarge: 413; UploadError: 422).
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from gradeflow_core.blobs import BlobStore
+from gradeflow_core.deadlines import enforce_upload
+from gradeflow_core.grading import Enqueuer, commit_and_send
+from gradeflow_core.models import Assignment, Submission, User
+from gradeflow_core.uploads import check_upload
+from gradeflow_protocol.bundles import AssignmentConfig
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What arrived: the name the student gave, the bytes read (at most the limit + 1) and the full size."""
+
+    filename: str
+    data: bytes
+    size: int | None = None
+
+
+def submit(session: Session, *, assignment: Assignment, user: User, upload: Upload, blobs: BlobStore,
+           enqueuer: Enqueuer, secret: str, max_bytes: int) -> Submission:
+    """Store the upload and queue its grading; raises UploadRefused or UploadError (nothing is written then).
+
+    The policy check (daily limit, opening, cutoff) and the insert share one transaction, with nothing awaited
+    between them (the caller has read the file already).
+    """
+    enforce_upload(session, assignment=assignment, user=user)
+    version = assignment.current_version
+    config = AssignmentConfig(**version.config)
+    checked = check_upload(filename=upload.filename, data=upload.data, accepted=config.accepted_extensions(),
+                           max_bytes=max_bytes, size=upload.size)
+    sha = blobs.put(checked.data)  # content-addressed: a blob without a row is harmless and reused
+    submission = Submission(user_id=user.id, assignment_id=assignment.id, version_id=version.id,
+                            filename=checked.filename, kind=checked.kind, blob_sha256=sha, size=len(checked.data),
+                            seed=secrets.randbelow(2**31), queue=config.resources.queue)
+    session.add(submission)
+    commit_and_send(session, enqueuer, [submission], secret=secret)
+    return submission
