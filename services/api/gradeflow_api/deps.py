@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gradeflow_core.access import can_read_submission, role_in_course
+from gradeflow_core import access
+from gradeflow_core.access import Denied, Refusal
 from gradeflow_core.accounts import find_course
 from gradeflow_core.blobs import BlobStore
 from gradeflow_core.db import session_scope
@@ -19,6 +20,7 @@ from gradeflow_core.models import Assignment, Course, Enrollment, RegradeRun, Su
 from gradeflow_core.security import read_attempt_token, read_user_token
 from gradeflow_api.settings import ApiSettings
 
+T = TypeVar("T")
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
@@ -61,26 +63,40 @@ def get_current_user(session: SessionDep, settings: SettingsDep, token: Annotate
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
+# --- Access: the core's rules (gradeflow_core.access), turned into the API's errors here and only here.
+# Outsiders get 404 (nothing is revealed); members without the role, 403.
+
+_ROLE_WORDS = {Role.STUDENT: "members", Role.TA: "TAs and instructors", Role.INSTRUCTOR: "instructors"}
+
+
+def granted(found: T | Denied, *, missing: str) -> T:
+    """The access, or the API's error for the refusal."""
+    if not isinstance(found, Denied):
+        return found
+    if found.refusal is Refusal.NOT_FOUND:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, missing)
+    raise HTTPException(status.HTTP_403_FORBIDDEN, f"Only the course's {_ROLE_WORDS[found.need]} can do this.")
+
+
 def get_visible_assignment(assignment_id: int, session: SessionDep, user: CurrentUser) -> Assignment:
+    """A published assignment of one of the caller's courses (what a student may submit to)."""
     assignment = session.get(Assignment, assignment_id)
-    if assignment is None or assignment.current_version_id is None:
+    found = granted(access.assignment_access(session, user=user, assignment=assignment, need=Role.STUDENT),
+                    missing="No such assignment.")
+    if assignment.current_version_id is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such assignment.")
-    if role_in_course(session, user=user, course_id=assignment.course_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such assignment.")
-    return assignment
+    return found.assignment
 
 
 def get_readable_submission(submission_id: int, session: SessionDep, user: CurrentUser) -> Submission:
     """404 for anyone who may not read it: its existence is not revealed."""
-    submission = session.get(Submission, submission_id)
-    if submission is None or not can_read_submission(session, user=user, submission=submission):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such submission.")
-    return submission
+    found = access.submission_access(session, user=user, submission=session.get(Submission, submission_id))
+    return granted(found, missing="No such submission.").submission
 
 
 def is_staff_for(session: Session, user: User, course_id: int) -> bool:
-    role = role_in_course(session, user=user, course_id=course_id)
-    return role is not None and role in (Role.TA, Role.INSTRUCTOR)
+    role = access.role_in_course(session, user=user, course_id=course_id)
+    return role is not None and role.is_staff
 
 
 VisibleAssignment = Annotated[Assignment, Depends(get_visible_assignment)]
@@ -101,45 +117,19 @@ def get_attempt(request: Request, settings: SettingsDep, session: SessionDep) ->
 AttemptDep = Annotated[tuple[Submission, int], Depends(get_attempt)]
 
 
-# --- Course roles (staff's work). Outsiders get 404 (nothing is revealed); members without the role, 403.
-
-_ROLE_WORDS = {Role.TA: "TAs and instructors", Role.INSTRUCTOR: "instructors"}
-
-
-def _authorize(session: Session, user: User, course_id: int, need: Role, *, missing: str) -> Role:
-    role = role_in_course(session, user=user, course_id=course_id)
-    if role is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, missing)
-    if role.rank < need.rank:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"Only the course's {_ROLE_WORDS[need]} can do this.")
-    return role
-
-
-def _course(course: str, session: Session) -> Course:
-    found = find_course(session, course)
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such course.")
-    return found
-
-
 def _course_with(need: Role):
     def dependency(course: str, session: SessionDep, user: CurrentUser) -> Course:
-        found = _course(course, session)
-        _authorize(session, user, found.id, need, missing="No such course.")
-        return found
+        found = access.course_access(session, user=user, course=find_course(session, course), need=need)
+        return granted(found, missing="No such course.").course
 
     return dependency
 
 
 def _assignment_with(need: Role):
     def dependency(assignment_id: int, session: SessionDep, user: CurrentUser) -> Assignment:
-        assignment = session.get(Assignment, assignment_id)
-        if assignment is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "No such assignment.")
-        role = _authorize(session, user, assignment.course_id, need, missing="No such assignment.")
-        if assignment.current_version_id is None and not role.is_staff:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "No such assignment.")
-        return assignment
+        found = access.assignment_access(session, user=user, assignment=session.get(Assignment, assignment_id),
+                                         need=need)
+        return granted(found, missing="No such assignment.").assignment
 
     return dependency
 
@@ -152,21 +142,16 @@ def get_admin(user: CurrentUser) -> User:
 
 def get_staff_regrade(run_id: int, session: SessionDep, user: CurrentUser) -> RegradeRun:
     run = session.get(RegradeRun, run_id)
-    if run is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such regrade.")
-    _authorize(session, user, run.assignment.course_id, Role.TA, missing="No such regrade.")
+    found = access.course_access(session, user=user, course=run.assignment.course if run else None, need=Role.TA)
+    granted(found, missing="No such regrade.")
     return run
 
 
 def get_staff_submission(submission_id: int, session: SessionDep, user: CurrentUser) -> Submission:
     """Students get 404 for others' submissions (as on the spine) and 403 for their own."""
-    submission = session.get(Submission, submission_id)
-    role = role_in_course(session, user=user, course_id=submission.assignment.course_id) if submission else None
-    if submission is None or role is None or (not role.is_staff and submission.user_id != user.id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such submission.")
-    if not role.is_staff:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Only the course's TAs and instructors can do this.")
-    return submission
+    found = access.submission_access(session, user=user, submission=session.get(Submission, submission_id),
+                                     need=Role.TA)
+    return granted(found, missing="No such submission.").submission
 
 
 def get_staff_course_ids(session: SessionDep, user: CurrentUser) -> set[int] | None:

@@ -9,7 +9,7 @@ from gradeflow_api.deps import (AdminUser, CurrentUser, InstructorCourse, Member
 from gradeflow_api.present_staff import roster_public
 from gradeflow_api.schemas_staff import (CourseCreate, CoursePublic, EnrollmentPublic, MePublic, RosterReportPublic,
                                          SetPassword)
-from gradeflow_core.access import role_in_course
+from gradeflow_core.access import role_in_course  # the caller's role, shown in the course list
 from gradeflow_core.accounts import AccountError, create_course, make_invite_token, set_password_with_invite
 from gradeflow_protocol.enums import Role
 from gradeflow_core.models import Course, Enrollment, User

@@ -5,15 +5,17 @@ The bearer-token API keeps its own dependencies (gradeflow_api.deps); these read
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
 
 from gradeflow_api.deps import SessionDep, SettingsDep
-from gradeflow_core.access import can_read_submission, role_in_course
+from gradeflow_core import access
+from gradeflow_core.access import AssignmentAccess, CourseAccess, Denied, Refusal, SubmissionAccess
 from gradeflow_protocol.enums import Role
 from gradeflow_core.models import Assignment, Course, Submission, User
+
+T = TypeVar("T")
 from gradeflow_api.settings import ApiSettings
 from gradeflow_api.web.session import (COOKIE_NAME, CSRF_FIELD, CSRF_HEADER, WebSession, csrf_ok, decode_session,
                                    password_fingerprint)
@@ -91,94 +93,51 @@ async def check_csrf(request: Request, settings: SettingsDep) -> None:
 CsrfChecked = Depends(check_csrf)
 
 
-@dataclass(frozen=True)
-class CourseAccess:
-    course: Course
-    role: Role
+# --- Access: the core's rules (gradeflow_core.access), turned into error pages here and only here.
 
-    @property
-    def is_staff(self) -> bool:
-        return self.role.is_staff
+_NOT_FOUND = {"course": "There is no such course, or you are not enrolled in it.",
+              "assignment": "There is no such assignment.", "submission": "There is no such submission."}
+_ONLY_FOR = {Role.TA: "This page is for the course's TAs and instructors.",
+             Role.INSTRUCTOR: "This page is for the course's instructors."}
 
 
-def _access(session: Session, user: User, course: Course | None) -> CourseAccess:
-    role = role_in_course(session, user=user, course_id=course.id) if course is not None else None
-    if course is None or role is None:
-        raise PageError(404, "There is no such course, or you are not enrolled in it.")
-    return CourseAccess(course=course, role=Role(role))
+def granted(found: T | Denied, *, what: str) -> T:
+    """The access, or the page's error for the refusal."""
+    if not isinstance(found, Denied):
+        return found
+    if found.refusal is Refusal.NOT_FOUND:
+        raise PageError(404, _NOT_FOUND[what])
+    raise PageError(403, _ONLY_FOR[found.need])
 
 
-def get_course_access(course_id: int, session: SessionDep, user: PageUser) -> CourseAccess:
-    return _access(session, user, session.get(Course, course_id))
+def _course_dep(need: Role):
+    def dependency(course_id: int, session: SessionDep, user: PageUser) -> CourseAccess:
+        found = access.course_access(session, user=user, course=session.get(Course, course_id), need=need)
+        return granted(found, what="course")
+
+    return dependency
 
 
-def get_staff_access(access: Annotated[CourseAccess, Depends(get_course_access)]) -> CourseAccess:
-    if not access.is_staff:
-        raise PageError(403, "This page is for the course's TAs and instructors.")
-    return access
+def _assignment_dep(need: Role):
+    def dependency(assignment_id: int, session: SessionDep, user: PageUser) -> AssignmentAccess:
+        """A published assignment of a course the user is in (staff also see unpublished ones)."""
+        found = access.assignment_access(session, user=user, assignment=session.get(Assignment, assignment_id),
+                                         need=need)
+        return granted(found, what="assignment")
 
-
-def get_instructor_access(access: Annotated[CourseAccess, Depends(get_course_access)]) -> CourseAccess:
-    if access.role is not Role.INSTRUCTOR:
-        raise PageError(403, "This page is for the course's instructors.")
-    return access
-
-
-CourseDep = Annotated[CourseAccess, Depends(get_course_access)]
-StaffCourse = Annotated[CourseAccess, Depends(get_staff_access)]
-InstructorCourse = Annotated[CourseAccess, Depends(get_instructor_access)]
-
-
-@dataclass(frozen=True)
-class AssignmentAccess:
-    assignment: Assignment
-    access: CourseAccess
-
-
-def get_assignment_access(assignment_id: int, session: SessionDep, user: PageUser) -> AssignmentAccess:
-    """A published assignment of a course the user is in (staff also see unpublished ones)."""
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is None:
-        raise PageError(404, "There is no such assignment.")
-    access = _access(session, user, assignment.course)
-    if assignment.current_version_id is None and not access.is_staff:
-        raise PageError(404, "There is no such assignment.")
-    return AssignmentAccess(assignment=assignment, access=access)
-
-
-def get_staff_assignment(found: Annotated[AssignmentAccess, Depends(get_assignment_access)]) -> AssignmentAccess:
-    if not found.access.is_staff:
-        raise PageError(403, "This page is for the course's TAs and instructors.")
-    return found
-
-
-AssignmentDep = Annotated[AssignmentAccess, Depends(get_assignment_access)]
-StaffAssignment = Annotated[AssignmentAccess, Depends(get_staff_assignment)]
-
-
-@dataclass(frozen=True)
-class SubmissionAccess:
-    submission: Submission
-    role: Role
-    staff_view: bool  # a TA or instructor of the course: logs and limits shown
+    return dependency
 
 
 def get_submission_access(submission_id: int, session: SessionDep, user: PageUser) -> SubmissionAccess:
     """404 for anyone who may not read it: its existence is not revealed."""
-    submission = session.get(Submission, submission_id)
-    if submission is None or not can_read_submission(session, user=user, submission=submission):
-        raise PageError(404, "There is no such submission.")
-    role = Role(role_in_course(session, user=user, course_id=submission.assignment.course_id) or Role.STUDENT)
-    return SubmissionAccess(submission=submission, role=role, staff_view=role.is_staff)
+    found = access.submission_access(session, user=user, submission=session.get(Submission, submission_id))
+    return granted(found, what="submission")
 
 
+CourseDep = Annotated[CourseAccess, Depends(_course_dep(Role.STUDENT))]
+StaffCourse = Annotated[CourseAccess, Depends(_course_dep(Role.TA))]
+InstructorCourse = Annotated[CourseAccess, Depends(_course_dep(Role.INSTRUCTOR))]
+AssignmentDep = Annotated[AssignmentAccess, Depends(_assignment_dep(Role.STUDENT))]
+StaffAssignment = Annotated[AssignmentAccess, Depends(_assignment_dep(Role.TA))]
+InstructorAssignment = Annotated[AssignmentAccess, Depends(_assignment_dep(Role.INSTRUCTOR))]
 SubmissionDep = Annotated[SubmissionAccess, Depends(get_submission_access)]
-
-
-def get_instructor_assignment(found: AssignmentDep) -> AssignmentAccess:
-    if found.access.role is not Role.INSTRUCTOR:
-        raise PageError(403, "This page is for the course's instructors.")
-    return found
-
-
-InstructorAssignment = Annotated[AssignmentAccess, Depends(get_instructor_assignment)]

@@ -16,7 +16,7 @@ from gradeflow_api.dispatch import broker_depths
 from gradeflow_core.grading import commit_and_send
 from gradeflow_api.present_staff import activation_entries
 from gradeflow_protocol.bundles import MAX_BUNDLE_BYTES, BundleError
-from gradeflow_protocol.enums import RegradeItemState, SubmissionPurpose, SubmissionStatus
+from gradeflow_protocol.enums import RegradeItemState, Role, SubmissionPurpose, SubmissionStatus
 from gradeflow_core.models import Assignment, AssignmentVersion, RegradeRun, Submission, User
 from gradeflow_core.queue_admin import QueueThresholds, RetryError, retry_failed, snapshot
 from gradeflow_core.queue_admin import queue_thresholds as core_thresholds
@@ -25,7 +25,8 @@ from gradeflow_core.versions import VersionError, list_versions, publish_bundle,
 from gradeflow_protocol.words import describe_version_state
 from gradeflow_api.settings import ApiSettings
 from gradeflow_api.web.deps import (CsrfChecked, PageError, PageUser, StaffAssignment, StaffCourse, SubmissionDep,
-                               get_assignment_access, get_staff_assignment)
+                                    granted)
+from gradeflow_core import access
 from gradeflow_api.web.pages.login import see_other
 from gradeflow_api.web.render import page
 
@@ -154,7 +155,8 @@ def regrade_page(request: Request, run_id: int, session: SessionDep, user: PageU
 def _staff_assignment_of(run: RegradeRun | None, session, user):
     if run is None:
         raise PageError(404, "There is no such regrade.")
-    return get_staff_assignment(get_assignment_access(run.assignment_id, session, user))
+    return granted(access.assignment_access(session, user=user, assignment=run.assignment, need=Role.TA),
+                   what="assignment")
 
 
 @router.get("/courses/{course_id}/publish")
