@@ -5,6 +5,8 @@ from pathlib import Path
 
 import typer
 
+from gradeflow_protocol.enums import VersionState
+
 from gradeflow_cli.app import CliError, GradeflowTyper, out
 from gradeflow_cli.client import Api
 from gradeflow_cli.courses import CourseOpt
@@ -52,18 +54,18 @@ def publish(folder: Path = FolderArg, course: str = CourseOpt,
                               files={"bundle": (f"{folder.name}.tar.gz", data, "application/gzip")})
         out.print(f"published {version['assignment']} version {version['sha256'][:12]} ({version['state']})")
         path = f"/assignments/{version['assignment_id']}/versions/{version['sha256']}"
-        if wait and version["state"] == "validating":
+        if wait and version["state"] == VersionState.VALIDATING:
             version = wait_for(lambda: client.get(path), describe="validating", progress=_final_runs,
-                               finished=lambda v: v["state"] != "validating", timeout=timeout)
+                               finished=lambda v: v["state"] != VersionState.VALIDATING, timeout=timeout)
     _conclude(version, slug)
 
 
 def _conclude(version: dict, course: str) -> None:
     if version["runs"]:
         print_runs(version)
-    if version["state"] == "broken":
+    if version["state"] == VersionState.BROKEN:
         raise CliError("the version is broken and cannot be used:\n  - " + "\n  - ".join(version["problems"]))
-    if version["state"] == "validating":
+    if version["state"] == VersionState.VALIDATING:
         out.print(f"still validating; see `gradeflow assignment versions {version['assignment']} --course {course}`")
     elif version["current"]:
         out.print(f"version {version['sha256'][:12]} is ready and official: new submissions are graded against it")

@@ -5,6 +5,8 @@ import sys
 
 import typer
 
+from gradeflow_protocol.enums import VersionState
+
 from gradeflow_cli.app import CliError, out
 from gradeflow_cli.assignments import print_activation
 from gradeflow_cli.client import Api
@@ -16,7 +18,7 @@ def _default_version(client: Api, assignment: dict) -> str:
     """The newest ready version that is not official yet, else the official one (a plain re-run)."""
     versions = client.get(f"/assignments/{assignment['id']}/versions")
     for version in versions:
-        if version["state"] == "ready" and not version["current"]:
+        if version["state"] == VersionState.READY and not version["current"]:
             return version["sha256"]
     if assignment["current_version"]:
         return assignment["current_version"]

@@ -62,7 +62,7 @@ def role_in_course(session: Session, *, user: User, course_id: int) -> Role | No
     if user.is_admin:
         return Role.INSTRUCTOR
     role = session.scalar(select(Enrollment.role).where(Enrollment.user_id == user.id, Enrollment.course_id == course_id))
-    return Role(role) if role else None
+    return role
 
 
 def course_access(session: Session, *, user: User, course: Course | None, need: Role) -> CourseAccess | Denied:

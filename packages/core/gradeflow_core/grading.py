@@ -38,7 +38,7 @@ _PRIORITY = {SubmissionPurpose.STUDENT: 0, SubmissionPurpose.VALIDATION: 3, Subm
 
 
 def priority_of(submission: Submission) -> int:
-    return _PRIORITY[SubmissionPurpose(submission.purpose)]
+    return _PRIORITY[submission.purpose]
 
 
 def purposes_served_before(submission: Submission) -> tuple[list[SubmissionPurpose], list[SubmissionPurpose]]:
@@ -97,7 +97,7 @@ def claim(session: Session, *, submission: Submission, attempt: int, worker: str
     now = now or utcnow()
     if attempt != submission.attempt:
         return ClaimRefusal.SUPERSEDED
-    if SubmissionStatus(submission.status).is_final:
+    if submission.status.is_final:
         return ClaimRefusal.FINAL
     if submission.status == SubmissionStatus.RUNNING and _fresh(submission, now, timing):
         return ClaimRefusal.BUSY
@@ -135,7 +135,7 @@ def heartbeat(submission: Submission, *, attempt: int, progress: str) -> bool:
 
 def record_result(session: Session, *, submission: Submission, post: ResultPost) -> bool:
     """Store a result once; True when stored now, False for a duplicate or stale post."""
-    if post.attempt != submission.attempt or SubmissionStatus(submission.status).is_final:
+    if post.attempt != submission.attempt or submission.status.is_final:
         return False
     exists = session.scalar(select(GradingResult.id).where(GradingResult.submission_id == submission.id,
                                                            GradingResult.attempt == post.attempt))

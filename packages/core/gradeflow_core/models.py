@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator,
@@ -36,6 +37,23 @@ class TZDateTime(TypeDecorator):
         return value
 
 
+class EnumText(TypeDecorator):
+    """A closed enum stored as its text value (VARCHAR, as the migrations made it), read back as the enum."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum], length: int = 16) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.enum(value)
+
+
 class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,7 +79,7 @@ class Enrollment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
-    role: Mapped[Role] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(EnumText(Role))
     section: Mapped[str] = mapped_column(String(64), default="")
 
 
@@ -72,7 +90,7 @@ class Assignment(Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
     slug: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200), default="")
-    kind: Mapped[SubmissionKind] = mapped_column(String(16))
+    kind: Mapped[SubmissionKind] = mapped_column(EnumText(SubmissionKind))
     max_score: Mapped[float] = mapped_column(Float, default=0.0)
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("assignment_versions.id", use_alter=True, name="fk_assignment_current_version"), nullable=True
@@ -95,7 +113,7 @@ class AssignmentVersion(Base):
     readme: Mapped[str] = mapped_column(Text, default="")
     published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
-    state: Mapped[VersionState] = mapped_column(String(16), default=VersionState.READY, server_default="ready")
+    state: Mapped[VersionState] = mapped_column(EnumText(VersionState), default=VersionState.READY, server_default="ready")
     problems: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")  # what to fix, when BROKEN
     activate_when_ready: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     validated_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
@@ -110,7 +128,7 @@ class VersionActivation(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("assignment_versions.id"))
     previous_version_id: Mapped[int | None] = mapped_column(ForeignKey("assignment_versions.id"), nullable=True)
     regrade_run_id: Mapped[int | None] = mapped_column(ForeignKey("regrade_runs.id"), nullable=True)
-    cause: Mapped[ActivationCause] = mapped_column(String(16))
+    cause: Mapped[ActivationCause] = mapped_column(EnumText(ActivationCause))
     activated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     activated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
 
@@ -122,10 +140,10 @@ class Submission(Base):
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), index=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("assignment_versions.id"))
     filename: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[SubmissionKind] = mapped_column(String(16))
+    kind: Mapped[SubmissionKind] = mapped_column(EnumText(SubmissionKind))
     blob_sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
-    status: Mapped[SubmissionStatus] = mapped_column(String(16), index=True, default=SubmissionStatus.QUEUED)
+    status: Mapped[SubmissionStatus] = mapped_column(EnumText(SubmissionStatus), index=True, default=SubmissionStatus.QUEUED)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     runs: Mapped[int] = mapped_column(Integer, default=0)
     seed: Mapped[int] = mapped_column(Integer, default=0)
@@ -140,7 +158,7 @@ class Submission(Base):
     queued_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
     graded_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
-    purpose: Mapped[SubmissionPurpose] = mapped_column(String(16), default=SubmissionPurpose.STUDENT,
+    purpose: Mapped[SubmissionPurpose] = mapped_column(EnumText(SubmissionPurpose), default=SubmissionPurpose.STUDENT,
                                                        server_default="student", index=True)
     assignment: Mapped[Assignment] = relationship()
     version: Mapped[AssignmentVersion] = relationship()
@@ -174,10 +192,10 @@ class AssignmentPolicy(Base):
     opens_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
     due_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
     grace_minutes: Mapped[int] = mapped_column(Integer, default=0)
-    late_mode: Mapped[LateMode] = mapped_column(String(16), default=LateMode.PENALTY)
+    late_mode: Mapped[LateMode] = mapped_column(EnumText(LateMode), default=LateMode.PENALTY)
     penalty_percent_per_day: Mapped[float] = mapped_column(Float, default=0.0)
     penalty_cap_percent: Mapped[float] = mapped_column(Float, default=100.0)
-    counted: Mapped[CountedSubmission] = mapped_column(String(16), default=CountedSubmission.LAST)
+    counted: Mapped[CountedSubmission] = mapped_column(EnumText(CountedSubmission), default=CountedSubmission.LAST)
     max_per_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)

@@ -69,7 +69,7 @@ class Activation:
 
 
 def item_state(item: RegradeItem) -> RegradeItemState:
-    status = SubmissionStatus(item.submission.status)
+    status = item.submission.status
     if status == SubmissionStatus.GRADED:
         return RegradeItemState.DONE
     return RegradeItemState.FAILED if status == SubmissionStatus.FAILED else RegradeItemState.PENDING

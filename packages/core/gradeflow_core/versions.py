@@ -178,7 +178,7 @@ def run_checks(session: Session, version: AssignmentVersion) -> list[RunCheck]:
     """The version's validation runs (of its latest publish), in bundle order."""
     runs = session.scalars(select(ValidationRun).where(ValidationRun.version_id == version.id)
                            .order_by(ValidationRun.id))
-    return [RunCheck(label=run.label, expected=run.expected_score, status=SubmissionStatus(run.submission.status),
+    return [RunCheck(label=run.label, expected=run.expected_score, status=run.submission.status,
                      score=run.submission.score, failed_checks=_failed_checks(session, run.submission),
                      error=_service_error(run.submission.error) if run.submission.status == SubmissionStatus.FAILED
                      else None) for run in runs]
@@ -210,7 +210,7 @@ def _points_problem(session: Session, version: AssignmentVersion, config: Assign
 def settle(session: Session, version: AssignmentVersion) -> VersionState:
     """Decide a VALIDATING version once all its runs are final (READY or BROKEN); activates it if asked."""
     if version.state != VersionState.VALIDATING:
-        return VersionState(version.state)
+        return version.state
     checks = run_checks(session, version)
     if any(not run.status.is_final for run in checks):
         return VersionState.VALIDATING
@@ -223,7 +223,7 @@ def settle(session: Session, version: AssignmentVersion) -> VersionState:
     if version.state == VersionState.READY and version.activate_when_ready:
         make_current(session, version, cause=ActivationCause.VALIDATED, by=version.published_by)
     session.flush()
-    return VersionState(version.state)
+    return version.state
 
 
 def require_ready(version: AssignmentVersion) -> None:

@@ -29,7 +29,7 @@ def submission_public(session: Session, submission: Submission, *, staff: bool =
     result = latest_result(session, submission) if submission.status == SubmissionStatus.GRADED else None
     fields = dict(
         id=submission.id, assignment_id=submission.assignment_id, filename=submission.filename, kind=submission.kind,
-        status=submission.status, status_text=describe_status(SubmissionStatus(submission.status)),
+        status=submission.status, status_text=describe_status(submission.status),
         progress=submission.progress, score=submission.score, max_score=submission.max_score,
         created_at=submission.created_at, graded_at=submission.graded_at,
     )

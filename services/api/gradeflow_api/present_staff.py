@@ -28,7 +28,7 @@ def version_public(session: Session, version: AssignmentVersion) -> VersionPubli
     runs = [ValidationRunPublic(label=r.label, expected=r.expected, status=r.status, score=r.score, matches=r.matches,
                                 failed_checks=r.failed_checks, error=r.error) for r in run_checks(session, version)]
     return VersionPublic(id=version.id, assignment_id=assignment.id, assignment=assignment.slug, sha256=version.sha256,
-                         state=version.state, state_text=describe_version_state(VersionState(version.state)),
+                         state=version.state, state_text=describe_version_state(version.state),
                          problems=list(version.problems or []), current=assignment.current_version_id == version.id,
                          activate_when_ready=version.activate_when_ready, created_at=version.created_at,
                          validated_at=version.validated_at, runs=runs)
@@ -43,7 +43,7 @@ def activation_entries(session: Session, assignment: Assignment) -> list[Activat
     name = {u.id: u.username for u in session.scalars(select(User).where(User.id.in_(people)))}
     return [ActivationLogEntry(version=sha[e.version_id], previous_version=sha.get(e.previous_version_id),
                                regrade_run_id=e.regrade_run_id, cause=e.cause,
-                               text=describe_activation(ActivationCause(e.cause), regrade_run_id=e.regrade_run_id),
+                               text=describe_activation(e.cause, regrade_run_id=e.regrade_run_id),
                                by=name.get(e.activated_by), at=e.activated_at) for e in entries]
 
 

@@ -60,7 +60,7 @@ class LiveStatus:
 
 def live_status(session: Session, submission: Submission, *, staff: bool, now: datetime | None = None) -> LiveStatus:
     now = now or utcnow()
-    status = SubmissionStatus(submission.status)
+    status = submission.status
     queued = status is SubmissionStatus.QUEUED
     running = status is SubmissionStatus.RUNNING
     return LiveStatus(
@@ -84,4 +84,4 @@ def user_courses(session: Session, user: User) -> list[tuple[Course, Role]]:
         return [(c, Role.INSTRUCTOR) for c in session.scalars(select(Course).order_by(Course.id))]
     rows = session.execute(select(Course, Enrollment.role).join(Enrollment, Enrollment.course_id == Course.id)
                            .where(Enrollment.user_id == user.id).order_by(Course.id))
-    return [(course, Role(role)) for course, role in rows]
+    return [(course, role) for course, role in rows]

@@ -36,7 +36,7 @@ MAX_ROSTER_BYTES = 2 * 1024 * 1024
 def _enrolled(session, course_id: int) -> list[tuple[User, Enrollment]]:
     rows = session.execute(select(User, Enrollment).join(Enrollment, Enrollment.user_id == User.id)
                            .where(Enrollment.course_id == course_id))
-    return sorted(rows, key=lambda ue: (Role(ue[1].role).rank * -1, ue[1].section, ue[0].username))
+    return sorted(rows, key=lambda ue: (ue[1].role.rank * -1, ue[1].section, ue[0].username))
 
 
 def _roster_page(request, found, session, *, report=None, error: str = "", status_code: int = 200) -> Response:
