@@ -13,12 +13,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from sqlalchemy import select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from gradeflow_protocol.enums import SubmissionPurpose, SubmissionStatus
 from gradeflow_core.models import GradingResult, Submission, utcnow
 from gradeflow_protocol.messages import GradeTask, ResultPost
+from gradeflow_protocol.queues import REGRADE_PRIORITY, STUDENT_PRIORITIES, VALIDATION_PRIORITY
 from gradeflow_core.security import make_attempt_token
 from gradeflow_core.versions import settle
 
@@ -32,19 +33,20 @@ class Enqueuer(Protocol):
     def enqueue(self, task: GradeTask, *, queue: str, priority: int = 0) -> None: ...
 
 
-# Redis priority steps (kombu's default 0, 3, 6, 9; 0 is served first). A student waiting for feedback goes
-# before the staff's background work, so a regrade of the whole course cannot hold up a deadline rush.
-_PRIORITY = {SubmissionPurpose.STUDENT: 0, SubmissionPurpose.VALIDATION: 3, SubmissionPurpose.REGRADE: 6}
+_BAND = {SubmissionPurpose.VALIDATION: VALIDATION_PRIORITY, SubmissionPurpose.REGRADE: REGRADE_PRIORITY}
 
 
-def priority_of(submission: Submission) -> int:
-    return _PRIORITY[submission.purpose]
-
-
-def purposes_served_before(submission: Submission) -> tuple[list[SubmissionPurpose], list[SubmissionPurpose]]:
-    """(purposes always served before this one, purposes served in queue order with it)."""
-    mine = priority_of(submission)
-    return ([p for p, n in _PRIORITY.items() if n < mine], [p for p, n in _PRIORITY.items() if n == mine])
+def priority_of(session: Session, submission: Submission) -> int:
+    """Where the submission waits in its queue (0 is served first). A student waiting for feedback goes before
+    the staff's background work; among students, a fair share: each student's first waiting upload goes
+    before anyone's second, so one student's 50 uploads delay another's first by at most one slot."""
+    if submission.purpose is not SubmissionPurpose.STUDENT:
+        return _BAND[submission.purpose]
+    waiting = session.scalar(select(func.count(Submission.id)).where(
+        Submission.user_id == submission.user_id, Submission.queue == submission.queue,
+        Submission.purpose == SubmissionPurpose.STUDENT, Submission.status == SubmissionStatus.QUEUED,
+        Submission.id != submission.id))
+    return STUDENT_PRIORITIES[min(int(waiting or 0), len(STUDENT_PRIORITIES) - 1)]
 
 
 def commit_and_send(session: Session, enqueuer: Enqueuer, submissions: Iterable[Submission], *,
@@ -55,6 +57,9 @@ def commit_and_send(session: Session, enqueuer: Enqueuer, submissions: Iterable[
     loses nothing: the row stays queued and the sweeper sends it again. Returns the tasks that were sent.
     """
     rows = list(submissions)
+    session.flush()  # new rows get their ids and defaults
+    for submission in rows:  # decided (and stored) before the commit: the queue position reads it
+        submission.priority = priority_of(session, submission)
     session.commit()
     sent = []
     for submission in rows:
@@ -66,10 +71,21 @@ def commit_and_send(session: Session, enqueuer: Enqueuer, submissions: Iterable[
 
 
 def send(enqueuer: Enqueuer, submission: Submission, *, secret: str) -> GradeTask:
-    """Enqueue the submission's current attempt on its queue, at its purpose's priority."""
+    """Enqueue the submission's current attempt on its queue, at the priority commit_and_send stored."""
     task = make_task(submission, secret=secret)
-    enqueuer.enqueue(task, queue=submission.queue, priority=priority_of(submission))
+    enqueuer.enqueue(task, queue=submission.queue, priority=submission.priority)
     return task
+
+
+def queue_position(session: Session, submission: Submission) -> int:
+    """1 when it is next in its queue: what the queue serves first (a lower priority list, or the same list
+    queued earlier) among the queued submissions on the same queue, plus one."""
+    earlier = or_(Submission.queued_at < submission.queued_at,
+                  (Submission.queued_at == submission.queued_at) & (Submission.id < submission.id))
+    ahead = session.scalar(select(func.count(Submission.id)).where(
+        Submission.status == SubmissionStatus.QUEUED, Submission.queue == submission.queue,
+        or_(Submission.priority < submission.priority, (Submission.priority == submission.priority) & earlier)))
+    return int(ahead or 0) + 1
 
 
 class ClaimRefusal(StrEnum):

@@ -158,6 +158,7 @@ class Submission(Base):
     queued_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
     graded_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # its Redis priority list
     purpose: Mapped[SubmissionPurpose] = mapped_column(EnumText(SubmissionPurpose), default=SubmissionPurpose.STUDENT,
                                                        server_default="student", index=True)
     assignment: Mapped[Assignment] = relationship()

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from gradeflow_protocol.queues import PRIORITY_STEPS
+
 
 def priority_lists(queue: str) -> list[str]:
     """The Redis lists kombu keeps for one queue: the queue's own name (priority 0), then one per other step."""
-    from kombu.transport.redis import PRIORITY_STEPS, Channel
+    from kombu.transport.redis import Channel
 
     return [queue] + [f"{queue}{Channel.sep}{step}" for step in PRIORITY_STEPS if step]
 

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 from celery import Celery
 
-from gradeflow_protocol.messages import GradeTask
 from gradeflow_api.settings import ApiSettings
-
-TASK_NAME = "gradeflow.grade"
+from gradeflow_protocol.messages import GradeTask
+from gradeflow_protocol.queues import TASK_NAME, transport_options
 
 
 class CeleryEnqueuer:
     def __init__(self, settings: ApiSettings) -> None:
         self.app = Celery("gradeflow-api", broker=settings.redis_url, set_as_current=False)
-        self.app.conf.broker_transport_options = {"visibility_timeout": settings.visibility_timeout_s}
+        self.app.conf.broker_transport_options = transport_options(settings.visibility_timeout_s)
         self.app.conf.broker_connection_retry_on_startup = True
 
     def enqueue(self, task: GradeTask, *, queue: str, priority: int = 0) -> None:

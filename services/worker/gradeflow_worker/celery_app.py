@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from celery import Celery
 
+from gradeflow_protocol.queues import transport_options
 from gradeflow_worker.settings import WorkerSettings
 
 
@@ -22,8 +23,9 @@ def make_celery(settings: WorkerSettings) -> Celery:
         broker_connection_retry_on_startup=True,
         worker_cancel_long_running_tasks_on_connection_loss=False,
         broker_transport_options={
-            # longer than the longest allowed run, so a slow run is never handed out twice ...
-            "visibility_timeout": settings.visibility_timeout_s,
+            # longer than the longest allowed run, so a slow run is never handed out twice; and the same
+            # priority lists the API publishes to (gradeflow_protocol.queues) ...
+            **transport_options(settings.visibility_timeout_s),
             # ... and a message a dead worker held is scanned for every second, not every 100 s
             "unacked_restore_interval": 1,
             "unacked_restore_throttle": 1,

@@ -2,23 +2,31 @@
 from __future__ import annotations
 
 from celery import Celery
+from celery.exceptions import Reject
 
 from gradeflow_protocol.messages import GradeTask
+from gradeflow_protocol.queues import TASK_NAME
 from gradeflow_worker.settings import WorkerSettings
 from gradeflow_worker.celery_app import make_celery
+from gradeflow_worker.client import ApiUnavailable
+from gradeflow_worker.metrics import start_metrics_server
 from gradeflow_worker.service import run_task
-
-TASK_NAME = "gradeflow.grade"
 
 
 def register_tasks(app: Celery, settings: WorkerSettings) -> None:
     @app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True)
     def grade_submission(task: dict) -> str:
-        return run_task(GradeTask(**task), settings)
+        try:
+            return run_task(GradeTask(**task), settings)
+        except ApiUnavailable as exc:
+            # the claim never reached the API: put the message back (at the end of the queue) rather than let
+            # acks_late ack a failed task and leave the row queued until the sweeper's queued timeout
+            raise Reject(str(exc), requeue=True) from exc
 
 
 def start_worker(settings: WorkerSettings, *, queues: str = "cpu", concurrency: int = 1, hostname: str | None = None) -> None:
     """Run a Celery worker in this process (blocks)."""
+    start_metrics_server(settings)  # before the pool forks (a no-op unless GRADEFLOW_METRICS_PORT is set)
     app = make_celery(settings)
     register_tasks(app, settings)
     argv = ["worker", "-Q", queues, "--concurrency", str(concurrency), "--loglevel", "INFO", "--without-gossip",

@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 
 from gradeflow_core import grading
+from gradeflow_core.grading import commit_and_send, queue_position
 from gradeflow_core.blobs import MemoryBlobStore
 from gradeflow_core.db import make_engine, make_session_factory
 from gradeflow_protocol.enums import RunOutcome, SubmissionStatus
@@ -118,3 +119,31 @@ def test_sqlite_needs_no_sweep_lock(sqlite_url):
     with make_session_factory(engine)() as session:
         assert grading.hold_sweep_lock(session) and grading.hold_sweep_lock(session)
     engine.dispose()
+
+
+def test_fair_share_one_students_burst_delays_anothers_first_upload_by_one_slot(tmp_path):
+    """Alice queues five; Bob's first then waits behind Alice's first only (queue position 2)."""
+    from tests.unit.core.conftest import _open
+    from tests.unit.core.world import submit
+
+    engine, session, _, world = _open(f"sqlite:///{tmp_path / 'fair.db'}", tmp_path)
+    queue = FakeQueue()
+    alices = []
+    for _ in range(5):  # each upload is sent as it arrives
+        alices.append(submit(session, world, "alice"))
+        commit_and_send(session, queue, [alices[-1]], secret="s" * 32)
+    bobs = submit(session, world, "bob")
+    commit_and_send(session, queue, [bobs], secret="s" * 32)
+    assert queue.priorities == [0, 1, 2, 2, 2, 0]
+    assert queue_position(session, bobs) == 2
+    assert [queue_position(session, row) for row in alices] == [1, 3, 4, 5, 6]
+    session.close()
+    engine.dispose()
+
+
+class FakeQueue:
+    def __init__(self):
+        self.priorities = []
+
+    def enqueue(self, task, *, queue, priority=0):
+        self.priorities.append(priority)

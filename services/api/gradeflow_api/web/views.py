@@ -6,30 +6,18 @@ import tarfile
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gradeflow_api.present import submission_public
 from gradeflow_api.schemas import SubmissionPublic
 from gradeflow_core.blobs import BlobStore
 from gradeflow_protocol.enums import Role, SubmissionPurpose, SubmissionStatus
-from gradeflow_core.grading import purposes_served_before
+from gradeflow_core.grading import queue_position
 from gradeflow_core.models import AssignmentVersion, Course, Enrollment, Submission, User, utcnow
 
 STARTER_NAMES = ("starter.ipynb", "starter.py")  # the only bundle members a student may download
 POLL_SECONDS = 1.0
-
-
-def queue_position(session: Session, submission: Submission) -> int:
-    """1 when it is next in its queue: what the queue serves first (a higher priority, or the same priority
-    queued earlier) among the queued submissions on the same queue, plus one."""
-    before, same = purposes_served_before(submission)
-    earlier = or_(Submission.queued_at < submission.queued_at,
-                  (Submission.queued_at == submission.queued_at) & (Submission.id < submission.id))
-    ahead = session.scalar(select(func.count(Submission.id)).where(
-        Submission.status == SubmissionStatus.QUEUED, Submission.queue == submission.queue,
-        or_(Submission.purpose.in_(before), Submission.purpose.in_(same) & earlier)))
-    return int(ahead or 0) + 1
 
 
 def starter_file(blobs: BlobStore, version: AssignmentVersion) -> tuple[str, bytes] | None:

@@ -8,7 +8,7 @@ from gradeflow_core.db import make_engine, make_session_factory
 from gradeflow_protocol.enums import SubmissionPurpose, SubmissionStatus
 from gradeflow_core.migrate import upgrade
 from gradeflow_core.models import utcnow
-from gradeflow_api.web.views import queue_position
+from gradeflow_core.grading import priority_of, queue_position
 from tests.db_helpers import add_submission, make_course
 
 
@@ -22,6 +22,8 @@ def test_background_work_queued_earlier_is_not_ahead_of_a_student(sqlite_url, tm
     def queued(purpose: SubmissionPurpose, minutes: int, status=SubmissionStatus.QUEUED):
         sub = add_submission(session, user=world["alice"], version=world["version"])
         sub.purpose, sub.status, sub.queued_at = purpose, status, start + timedelta(minutes=minutes)
+        session.flush()
+        sub.priority = priority_of(session, sub)  # as commit_and_send decides it when sending
         return sub
 
     regrades = [queued(SubmissionPurpose.REGRADE, m) for m in range(3)]
