@@ -166,3 +166,24 @@ def test_a_student_upload_goes_before_queued_validation_runs(stack, tmp_path):
             "ORDER BY started_at", (version["sha256"],))]
     assert order.count("validation") == 4 and order.count("student") == 1, order
     assert order.index("student") <= 1, order  # at most the run the worker had already taken
+
+
+def test_one_students_burst_delays_anothers_first_upload_by_at_most_one_slot(stack):
+    """Fair share through the real Redis and worker: student1 queues six, then student2 uploads once;
+    student2's is started after at most one of student1's (FIFO would start it seventh)."""
+    import sqlite3
+
+    from tests.integration.test_spine import reference_script
+
+    burst = [stack.submit("solution.py", reference_script(), username="student1") for _ in range(6)]
+    assert all(r.status_code == 202 for r in burst), [r.text for r in burst]
+    late = stack.submit("solution.py", reference_script(), username="student2")
+    assert late.status_code == 202, late.text
+    for r in burst:
+        stack.wait(r.json()["id"])
+    assert stack.wait(late.json()["id"], username="student2")["score"] == 10
+    ids = [r.json()["id"] for r in burst] + [late.json()["id"]]
+    with sqlite3.connect(stack.var_dir / "gradeflow.db") as db:
+        order = [row[0] for row in db.execute(
+            f"SELECT id FROM submissions WHERE id IN ({','.join('?' * len(ids))}) ORDER BY started_at", ids)]
+    assert order.index(late.json()["id"]) <= 1, order

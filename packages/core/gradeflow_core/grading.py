@@ -38,14 +38,15 @@ _BAND = {SubmissionPurpose.VALIDATION: VALIDATION_PRIORITY, SubmissionPurpose.RE
 
 def priority_of(session: Session, submission: Submission) -> int:
     """Where the submission waits in its queue (0 is served first). A student waiting for feedback goes before
-    the staff's background work; among students, a fair share: each student's first waiting upload goes
-    before anyone's second, so one student's 50 uploads delay another's first by at most one slot."""
+    the staff's background work; among students, a fair share: a student's upload with none of theirs in
+    flight (queued or running) goes before any student's second, so one student's 50 uploads delay another's
+    first by at most one slot."""
     if submission.purpose is not SubmissionPurpose.STUDENT:
         return _BAND[submission.purpose]
     waiting = session.scalar(select(func.count(Submission.id)).where(
         Submission.user_id == submission.user_id, Submission.queue == submission.queue,
-        Submission.purpose == SubmissionPurpose.STUDENT, Submission.status == SubmissionStatus.QUEUED,
-        Submission.id != submission.id))
+        Submission.purpose == SubmissionPurpose.STUDENT,
+        Submission.status.in_([SubmissionStatus.QUEUED, SubmissionStatus.RUNNING]), Submission.id != submission.id))
     return STUDENT_PRIORITIES[min(int(waiting or 0), len(STUDENT_PRIORITIES) - 1)]
 
 

@@ -31,7 +31,7 @@ PYTHON=${GRADEFLOW_SANDBOX_PYTHON:-python3}
 DEFAULT_EXCLUDE="torch torchvision torchaudio triton nvidia tensorflow tensorboard jax jaxlib \
 boto3 botocore s3transfer awscli moto cfnlint cfn_lint playwright \
 sqlalchemy alembic psycopg psycopg_binary psycopg2 fastapi starlette uvicorn argon2 jwt jinja2 multipart \
-python_multipart schemathesis hypothesis prometheus_client \
+python_multipart schemathesis hypothesis prometheus_client argon2_cffi _argon2_cffi_bindings argon2_cffi_bindings pyjwt \
 gradeflow_protocol gradeflow_core gradeflow_graders gradeflow_worker gradeflow_api gradeflow_cli"
 # The service's own stack never enters the sandbox: no database driver, ORM, web framework or password
 # hashing, and none of gradeflow's code (the harness and the checks stay outside).
