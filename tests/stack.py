@@ -72,6 +72,24 @@ class Stack:
         _wait_for_line(self.var_dir / f"worker-{name}.log", "ready", proc)
         return proc
 
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
+
+    def stop_api(self, sig: int = signal.SIGKILL) -> None:
+        """Stop the API's process group (SIGKILL: a crash; SIGTERM: a deploy); the workers keep running."""
+        os.killpg(self.api.pid, sig)
+        try:
+            self.api.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.api.pid, signal.SIGKILL)
+            self.api.wait(15)
+
+    def restart_api(self) -> subprocess.Popen:
+        """Start the API again on the same port with the same environment; returns once it listens."""
+        self.api = _start_api(self.env, self.var_dir, self.port)
+        return self.api
+
     def stop(self) -> None:
         for proc in [*self.workers, self.api]:
             if proc.poll() is None:
@@ -94,15 +112,21 @@ def _wait_for_line(path: Path, needle: str, proc: subprocess.Popen, timeout: flo
     raise TimeoutError(f"'{needle}' never appeared in {path}:\n{path.read_text(errors='replace')[-3000:]}")
 
 
-def start_stack(var_dir: Path, *, redis_url: str, database_url: str = "", extra_env: dict | None = None,
-                workers: int = 1) -> Stack:
-    port = free_port()
-    env = dict(os.environ) | {
+def stack_env(var_dir: Path, *, port: int, redis_url: str, database_url: str = "",
+              extra_env: dict | None = None) -> dict[str, str]:
+    """The environment every process of a test stack runs with (short timeouts, a fixed demo password)."""
+    return dict(os.environ) | {
         "GRADEFLOW_VAR_DIR": str(var_dir), "GRADEFLOW_REDIS_URL": redis_url, "GRADEFLOW_DATABASE_URL": database_url,
         "GRADEFLOW_API_URL": f"http://127.0.0.1:{port}", "GRADEFLOW_SECRET_KEY": "integration-test-secret",
         "GRADEFLOW_DEMO_PASSWORD": PASSWORD, "GRADEFLOW_SWEEP_INTERVAL_S": "1", "GRADEFLOW_HEARTBEAT_INTERVAL_S": "1",
-        "GRADEFLOW_HEARTBEAT_TIMEOUT_S": "6", "GRADEFLOW_CAP_CELL_TIMEOUT_S": "6", "GRADEFLOW_CAP_TIME_LIMIT_S": "40",
+        "GRADEFLOW_HEARTBEAT_TIMEOUT_S": "6", "GRADEFLOW_CONCURRENCY": "1", "GRADEFLOW_CAP_CELL_TIMEOUT_S": "6", "GRADEFLOW_CAP_TIME_LIMIT_S": "40",
     } | (extra_env or {})
+
+
+def start_stack(var_dir: Path, *, redis_url: str, database_url: str = "", extra_env: dict | None = None,
+                workers: int = 1) -> Stack:
+    port = free_port()
+    env = stack_env(var_dir, port=port, redis_url=redis_url, database_url=database_url, extra_env=extra_env)
     cli = [sys.executable, "-m", "gradeflow_cli.main"]
     subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
     subprocess.run([*cli, "demo", "--assignments", str(ASSIGNMENTS)], env=env, check=True, capture_output=True)
@@ -114,3 +138,12 @@ def start_stack(var_dir: Path, *, redis_url: str, database_url: str = "", extra_
     for index in range(workers):
         stack.start_worker(f"w{index + 1}")
     return stack
+
+
+def _start_api(env: dict[str, str], var_dir: Path, port: int) -> subprocess.Popen:
+    """The API process as start_stack starts it (its log appended to), for a restart."""
+    api_log = open(var_dir / "api.log", "ab")
+    api = subprocess.Popen([sys.executable, "-m", "gradeflow_cli.main", "serve", "--port", str(port)], env=env,
+                           stdout=api_log, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_port(port)
+    return api

@@ -1,6 +1,7 @@
 """`gradeflow`: run the service's parts, and work with it as staff.
 
-Service commands (this machine): `serve`, `worker`, `db upgrade`, `demo` (cli/service.py).
+Service commands (this machine): `up` (all of it, supervised: cli/up.py), `serve`, `worker`, `db upgrade`,
+`demo` (cli/service.py).
 Staff commands (talk to the API with the token `gradeflow login` saves): `assignment`, `regrade`,
 `submissions`, `queue`, `roster`, `course`, `policy`, `extension`, `override`, `gradebook`, `account`.
 """

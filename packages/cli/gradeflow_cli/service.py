@@ -1,4 +1,4 @@
-"""Service commands, run on the service's machines: serve, worker, db upgrade, demo.
+"""Service commands, run on the service's machines: serve, worker, db upgrade, demo, up (all supervised).
 
 They call the deployables' own entry points (gradeflow_api.service, gradeflow_worker.tasks), which the
 API and worker images run directly as `gradeflow-api` and `gradeflow-worker`.
@@ -40,15 +40,17 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     service.serve(get_settings(), host=host, port=port)
 
 
-def worker(queues: str = "cpu", concurrency: int = 1, hostname: str | None = None) -> None:
-    """Run a Celery grading worker on the given queues."""
+def worker(queues: str = "cpu", concurrency: int = 0, hostname: str | None = None) -> None:
+    """Run a Celery grading worker on the given queues (concurrency 0: GRADEFLOW_CONCURRENCY, else one per core)."""
     from gradeflow_worker.settings import get_settings
     from gradeflow_worker.tasks import start_worker
 
-    start_worker(get_settings(), queues=queues, concurrency=concurrency, hostname=hostname)
+    start_worker(get_settings(), queues=queues, concurrency=concurrency or None, hostname=hostname)
 
 
 def register(app: typer.Typer) -> None:
+    from gradeflow_cli.up import up
+
     app.add_typer(db_app, name="db")
-    for command in (demo, serve, worker):
+    for command in (demo, serve, worker, up):
         app.command()(command)

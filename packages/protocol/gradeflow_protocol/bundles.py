@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gradeflow_protocol.enums import SubmissionKind
+from gradeflow_protocol.limits import clip_limits
 from gradeflow_protocol.messages import Limits
 
 MAX_BUNDLE_BYTES = 50 * 1024 * 1024
@@ -60,11 +61,7 @@ class AssignmentConfig(BaseModel):
     def limits(self, defaults: Limits, caps: Limits) -> Limits:
         """This assignment's limits: defaults overridden by the config, clipped to the operator's caps."""
         wanted = {k: v for k, v in self.resources.model_dump().items() if v is not None and k != "queue"}
-        merged = defaults.model_dump() | wanted
-        for key in ("time_limit_s", "cell_timeout_s", "memory_mb", "max_processes"):
-            merged[key] = min(merged[key], getattr(caps, key))
-        merged["gpu"] = self.resources.queue == "gpu"
-        return Limits(**merged)
+        return clip_limits(defaults, caps, wanted=wanted, gpu=self.resources.queue == "gpu")
 
 
 def _bundle_files(folder: Path) -> list[Path]:

@@ -1,19 +1,31 @@
 """Every message that crosses a process boundary: frozen, validated, documented.
 
 - GradeTask: API -> Redis -> worker (the Celery task's only argument).
-- JobSpec: API -> worker, answer to a claim.
-- RunResult / ResultPost: worker -> API.
+- The worker's calls to the API (paths in paths.py), request -> reply:
+  claim: ClaimBody -> JobSpec; heartbeat: HeartbeatBody -> HeartbeatReply;
+  submission-file, bundle: raw bytes; result: ResultPost (CheckResult, RunReport) -> ResultReply;
+  release: ReleaseBody -> ReleaseReply. Claim and the downloads answer 409 with a Refusal when the
+  attempt must not run.
+- KernelReply: the student's kernel -> harness, one per request; hostile (it comes out of the sandbox).
 """
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from gradeflow_protocol.enums import RunOutcome, SubmissionKind
 
 MAX_MESSAGE_CHARS = 2000
+MAX_WORKER_NAME_CHARS = 200
+MAX_PROGRESS_CHARS = 200
+MAX_RELEASE_ERROR_CHARS = 4000
+MAX_KERNEL_ERROR_CHARS = 1000
 
 
 class Frozen(BaseModel):
+    """Base of every message: immutable, and unknown fields are an error, not silently dropped."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -36,7 +48,7 @@ class Limits(Frozen):
 class GradeTask(Frozen):
     """The Celery task's argument: ids and a per-attempt token, never objects."""
 
-    submission_id: int = Field(..., ge=1)
+    submission_id: int = Field(..., ge=1, description="the submission to grade")
     attempt: int = Field(..., ge=1, description="generation of this submission's grading; bumped on re-queue")
     token: str = Field(..., min_length=16, description="bearer token valid for this attempt only")
 
@@ -44,42 +56,44 @@ class GradeTask(Frozen):
 class JobSpec(Frozen):
     """What the worker needs to grade one attempt; files are fetched separately."""
 
-    submission_id: int
-    attempt: int
-    kind: SubmissionKind
+    submission_id: int = Field(..., description="the submission being graded")
+    attempt: int = Field(..., description="the attempt the claim was made for")
+    kind: SubmissionKind = Field(..., description="notebook, script, predictions, report")
     filename: str = Field(..., description="the student's file name, sanitised")
-    submission_sha256: str
+    submission_sha256: str = Field(..., description="content hash the fetched submission bytes must match")
     bundle_sha256: str = Field(..., description="content hash of the assignment version")
-    assignment_slug: str
-    limits: Limits
+    assignment_slug: str = Field(..., description="the assignment's short name, for logs")
+    limits: Limits = Field(..., description="resource limits of this run")
     seed: int = Field(..., description="seed for inputs the checks draw; recorded for TAs")
 
 
 class CheckResult(Frozen):
-    name: str = Field(..., max_length=200)
-    score: float = Field(..., ge=0)
-    max_score: float = Field(..., ge=0)
-    passed: bool
-    message: str = Field("", max_length=MAX_MESSAGE_CHARS)
+    """One check's verdict, as the student sees it."""
+
+    name: str = Field(..., max_length=200, description="the check's title")
+    score: float = Field(..., ge=0, description="points earned")
+    max_score: float = Field(..., ge=0, description="points available")
+    passed: bool = Field(..., description="whether the check passed in full")
+    message: str = Field("", max_length=MAX_MESSAGE_CHARS, description="what the check author wrote for the student")
 
 
 class RunReport(Frozen):
     """How the sandboxed run ended."""
 
-    outcome: RunOutcome
-    wall_seconds: float = Field(..., ge=0)
-    message: str = Field("", max_length=MAX_MESSAGE_CHARS)
+    outcome: RunOutcome = Field(..., description="completed, or the limit or failure that ended the run")
+    wall_seconds: float = Field(..., ge=0, description="wall time of the whole run")
+    message: str = Field("", max_length=MAX_MESSAGE_CHARS, description="the run's verdict in words")
     enforced: dict[str, str] = Field(default_factory=dict, description="limit -> mechanism that enforced it")
-    not_enforced: list[str] = Field(default_factory=list)
+    not_enforced: list[str] = Field(default_factory=list, description="limits the sandbox backend could not enforce")
 
 
 class ResultPost(Frozen):
     """The worker's result for one attempt. Posting it twice changes nothing."""
 
-    submission_id: int
-    attempt: int
-    checks: list[CheckResult]
-    run: RunReport
+    submission_id: int = Field(..., description="must match the token's submission")
+    attempt: int = Field(..., description="must match the token's attempt")
+    checks: list[CheckResult] = Field(..., description="every check's verdict; the score is their sum")
+    run: RunReport = Field(..., description="how the sandboxed run ended")
     output: str = Field("", description="the student's own stdout/stderr during their code, capped")
     log: str = Field("", description="full harness log for TAs (includes output during checks)")
     error: str | None = Field(None, description="set when the service, not the student, failed")
@@ -91,3 +105,58 @@ class ResultPost(Frozen):
     @property
     def max_score(self) -> float:
         return round(sum(c.max_score for c in self.checks), 6)
+
+
+# --- The worker's other calls to the API and their replies
+
+
+class ClaimBody(Frozen):
+    """Claim an attempt: the API marks it running for this worker and answers with its JobSpec."""
+
+    worker: str = Field(..., max_length=MAX_WORKER_NAME_CHARS, description="who claims, host:thread, for TAs")
+
+
+class HeartbeatBody(Frozen):
+    """A running attempt is alive; a silent one is re-queued by the API's sweeper."""
+
+    progress: str = Field("", max_length=MAX_PROGRESS_CHARS, description="what the run is doing, shown to staff")
+
+
+class HeartbeatReply(Frozen):
+    ok: bool = Field(..., description="False: the attempt is no longer running here (superseded or finished)")
+
+
+class ResultReply(Frozen):
+    stored: bool = Field(..., description="True when stored now; False for a duplicate or a superseded attempt")
+
+
+class ReleaseBody(Frozen):
+    """The worker could not grade (an infrastructure error, not the student's): re-queue or fail the submission."""
+
+    error: str = Field(..., max_length=MAX_RELEASE_ERROR_CHARS, description="what went wrong, for TAs")
+
+
+class ReleaseReply(Frozen):
+    requeued: bool = Field(..., description="True when a new attempt was queued; False when out of runs or stale")
+
+
+class Refusal(Frozen):
+    """The body of a 409: this attempt must not run (graded, superseded, busy elsewhere, out of runs)."""
+
+    detail: str = Field(..., max_length=MAX_MESSAGE_CHARS, description="why, in words")
+
+
+# --- Kernel -> harness
+
+
+class KernelReply(Frozen):
+    """What the request snippet (kernel_snippets.py) writes as JSON in the IPC directory, one per request.
+
+    Hostile: the student's code can write anything there. It is read size-capped, parsed without pickle,
+    and anything that does not validate here is a clean failure of the check, never of the harness.
+    """
+
+    ok: StrictBool = Field(..., description="True: `value` holds the answer; False: the request raised")
+    value: Any = Field(None, description="the answer as JSON; arrays as {'__gf_npy__': name}, checked when decoded")
+    error: str = Field("", max_length=MAX_KERNEL_ERROR_CHARS, description="'Type: message' of what the request raised")
+    ename: str = Field("", max_length=200, description="the exception's type name")

@@ -7,10 +7,18 @@ import logging
 import threading
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from anyio import to_thread
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
 
+from gradeflow_api import health
+from gradeflow_api.metrics import install_metrics
 from gradeflow_api.queue import CeleryEnqueuer
+from gradeflow_api.reconciler import BrokerReconciler
+from gradeflow_api.polling import QueuePositions, VerifiedTokens
 from gradeflow_api.routes import auth, staff, submissions, worker
+from gradeflow_api.shedding import InFlight, LoadShedder
 from gradeflow_core.blobs import LocalBlobStore
 from gradeflow_core.db import make_engine, make_session_factory, session_scope
 from gradeflow_core.grading import Enqueuer, commit_and_send, hold_sweep_lock, sweep
@@ -22,21 +30,43 @@ log = logging.getLogger(__name__)
 def run_sweeper(app: FastAPI, stop: threading.Event) -> None:
     """Re-queue submissions whose worker died or whose message was lost, every sweep_interval_s."""
     settings: ApiSettings = app.state.settings
+    reconciler = BrokerReconciler(settings)  # finds what a restarted (or flushed) Redis lost, within one pass
     while not stop.wait(settings.sweep_interval_s):
         try:
             with session_scope(app.state.session_factory) as session:
                 if not hold_sweep_lock(session):  # another API replica is sweeping
                     continue
-                requeued = sweep(session, timing=worker.timing(settings))
-                for task in commit_and_send(session, app.state.enqueuer, requeued, secret=settings.secret_key):
+                lost = reconciler.lost(session)  # before sweep(): its re-queued rows are not counted as lost
+                requeued = lost + [sub for sub in sweep(session, timing=worker.timing(settings)) if sub not in lost]
+                sent = commit_and_send(session, app.state.enqueuer, requeued, secret=settings.secret_key)
+                for task in sent:
                     log.warning("re-queued submission %s as attempt %s", task.submission_id, task.attempt)
+                reconciler.settle(all_sent=len(sent) == len(requeued))
         except Exception:
             log.exception("sweeper pass failed")
+    reconciler.close()
+
+
+async def database_unavailable(request: Request, exc: Exception):
+    """503 + Retry-After when the database cannot be reached or stayed locked past its timeout. The session
+    has rolled back by then, so nothing was half written (an upload's blob may stay: content-addressed,
+    harmless)."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, getattr(exc, "orig", exc))
+    retry = request.app.state.settings.retry_after_s
+    message = f"The database is not answering right now, so nothing was saved or read. Try again in {retry} s."
+    headers = {"Retry-After": str(retry), "Cache-Control": "no-store"}
+    if not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", ""):
+        return HTMLResponse(f"<!doctype html><title>Try again shortly</title><p>{message}</p>", status_code=503,
+                            headers=headers)
+    return JSONResponse({"detail": message}, status_code=503, headers=headers)
 
 
 def create_api(settings: ApiSettings, *, enqueuer: Enqueuer | None = None, sweeper: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # sync routes and dependencies run on anyio's threads: as many as requests may be in flight, and the
+        # pool holds a connection for each of them, so no request ever waits for a thread or a connection
+        to_thread.current_default_thread_limiter().total_tokens = settings.thread_budget
         stop = threading.Event()
         thread = threading.Thread(target=run_sweeper, args=(app, stop), daemon=True, name="sweeper")
         if sweeper:
@@ -50,14 +80,24 @@ def create_api(settings: ApiSettings, *, enqueuer: Enqueuer | None = None, sweep
                   description="Autograder API: submit work, read feedback; workers claim and report attempts.")
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     app.state.settings = settings
-    app.state.engine = make_engine(settings.effective_database_url)
+    app.state.engine = make_engine(settings.effective_database_url, pool_size=settings.db_pool_size,
+                                   busy_timeout_s=settings.db_busy_timeout_s)
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.blobs = LocalBlobStore(settings.blob_dir)
     app.state.enqueuer = enqueuer or CeleryEnqueuer(settings)
+    app.state.queue_positions = QueuePositions(ttl_s=settings.status_position_ttl_s)  # the status pages' places
+    app.state.verified_tokens = VerifiedTokens(settings.secret_key)  # the status poll's cheap path
+    app.state.in_flight = InFlight(limit=settings.max_in_flight, reserved=settings.worker_reserved,
+                                   retry_after_s=settings.retry_after_s)
+    app.add_middleware(LoadShedder, gate=app.state.in_flight)
+    app.add_exception_handler(OperationalError, database_unavailable)
+    app.add_exception_handler(PoolTimeout, database_unavailable)
     for module in (auth, submissions, worker, staff):
         app.include_router(module.router)
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict:
         return {"ok": True}
+    app.include_router(health.router)  # /readyz
+    install_metrics(app)  # /metrics and the latency middleware (added last: it times what the others add)
 
     return app

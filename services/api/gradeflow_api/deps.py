@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,10 +18,12 @@ from gradeflow_protocol.enums import Role
 from gradeflow_core.grading import Enqueuer
 from gradeflow_core.models import Assignment, Course, Enrollment, RegradeRun, Submission, User
 from gradeflow_core.security import read_attempt_token, read_user_token
+from gradeflow_api.schemas import MAX_ROW_ID
 from gradeflow_api.settings import ApiSettings
 
 T = TypeVar("T")
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]  # an id in the path: 422 out of range, never a 500
 
 
 def get_app_settings(request: Request) -> ApiSettings:
@@ -78,7 +80,7 @@ def granted(found: T | Denied, *, missing: str) -> T:
     raise HTTPException(status.HTTP_403_FORBIDDEN, f"Only the course's {_ROLE_WORDS[found.need]} can do this.")
 
 
-def get_visible_assignment(assignment_id: int, session: SessionDep, user: CurrentUser) -> Assignment:
+def get_visible_assignment(assignment_id: RowId, session: SessionDep, user: CurrentUser) -> Assignment:
     """A published assignment of one of the caller's courses (what a student may submit to)."""
     assignment = session.get(Assignment, assignment_id)
     found = granted(access.assignment_access(session, user=user, assignment=assignment, need=Role.STUDENT),
@@ -88,7 +90,7 @@ def get_visible_assignment(assignment_id: int, session: SessionDep, user: Curren
     return found.assignment
 
 
-def get_readable_submission(submission_id: int, session: SessionDep, user: CurrentUser) -> Submission:
+def get_readable_submission(submission_id: RowId, session: SessionDep, user: CurrentUser) -> Submission:
     """404 for anyone who may not read it: its existence is not revealed."""
     found = access.submission_access(session, user=user, submission=session.get(Submission, submission_id))
     return granted(found, missing="No such submission.").submission
@@ -126,7 +128,7 @@ def _course_with(need: Role):
 
 
 def _assignment_with(need: Role):
-    def dependency(assignment_id: int, session: SessionDep, user: CurrentUser) -> Assignment:
+    def dependency(assignment_id: RowId, session: SessionDep, user: CurrentUser) -> Assignment:
         found = access.assignment_access(session, user=user, assignment=session.get(Assignment, assignment_id),
                                          need=need)
         return granted(found, missing="No such assignment.").assignment
@@ -140,14 +142,14 @@ def get_admin(user: CurrentUser) -> User:
     return user
 
 
-def get_staff_regrade(run_id: int, session: SessionDep, user: CurrentUser) -> RegradeRun:
+def get_staff_regrade(run_id: RowId, session: SessionDep, user: CurrentUser) -> RegradeRun:
     run = session.get(RegradeRun, run_id)
     found = access.course_access(session, user=user, course=run.assignment.course if run else None, need=Role.TA)
     granted(found, missing="No such regrade.")
     return run
 
 
-def get_staff_submission(submission_id: int, session: SessionDep, user: CurrentUser) -> Submission:
+def get_staff_submission(submission_id: RowId, session: SessionDep, user: CurrentUser) -> Submission:
     """Students get 404 for others' submissions (as on the spine) and 403 for their own."""
     found = access.submission_access(session, user=user, submission=session.get(Submission, submission_id),
                                      need=Role.TA)

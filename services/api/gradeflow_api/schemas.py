@@ -7,6 +7,10 @@ from pydantic import BaseModel
 
 from gradeflow_protocol.enums import RunOutcome, SubmissionKind, SubmissionStatus
 
+# Row ids are INTEGER columns: a larger number names no row, and the database driver would raise (a 500), so
+# ids that clients send (path, query, body) are bounded to this and answered 422 beyond it.
+MAX_ROW_ID = 2**31 - 1
+
 
 class Token(BaseModel):
     access_token: str

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gradeflow_api.schemas import MAX_ROW_ID
 from gradeflow_protocol.enums import (ActivationCause, RegradeItemState, Role, RosterAction, SubmissionKind,
                                   SubmissionPurpose, SubmissionStatus, VersionState)
 
@@ -104,8 +105,9 @@ class AssignmentStaff(BaseModel):
 
 class ActivateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    regrade_run_id: int | None = Field(None, description="the regrade whose results to adopt; default: the newest "
-                                                         "regrade of this version not yet made official")
+    regrade_run_id: int | None = Field(None, ge=1, le=MAX_ROW_ID,
+                                       description="the regrade whose results to adopt; default: the newest "
+                                                   "regrade of this version not yet made official")
     skip_regrade: bool = Field(False, description="make it official without adopting any regrade")
     force: bool = Field(False, description="adopt even if re-runs are unfinished or newer submissions exist")
 

@@ -10,7 +10,7 @@ from gradeflow_worker.tasks import start_worker
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="gradeflow-worker", description="a gradeflow grading worker")
     parser.add_argument("--queues", default="cpu", help="comma-separated: cpu, gpu")
-    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=None, help="grading processes (default: one per core)")
     parser.add_argument("--hostname", default=None)
     args = parser.parse_args(argv)
     start_worker(get_settings(), queues=args.queues, concurrency=args.concurrency, hostname=args.hostname)

@@ -1,14 +1,13 @@
 """Data across the sandbox boundary: JSON and .npy only, never pickle; size-capped and validated.
 
 Harness -> kernel: arguments written as files in the IPC directory.
-Kernel -> harness: a JSON reply file whose values may name .npy files beside it.
+Kernel -> harness: a JSON reply file (a KernelReply) whose value may name .npy files beside it.
 Every file the kernel wrote is opened without following links, must be a
 regular file and is read up to a cap.
 """
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import stat
@@ -16,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from gradeflow_graders.api import Ref, StudentValueError
+from gradeflow_protocol.messages import KernelReply
 
 MAX_REPLY_BYTES = 16 * 1024 * 1024
 MAX_ARRAY_ELEMENTS = 2_000_000
@@ -96,11 +97,13 @@ def decode_value(value: Any, *, ipc_dir: Path, depth: int = 0) -> Any:
     raise StudentValueError(f"unexpected {type(value).__name__} in the reply")
 
 
-def parse_reply(data: bytes) -> dict[str, Any]:
+def parse_reply(data: bytes) -> KernelReply:
+    """The kernel's reply file as a validated KernelReply (its value still to be decoded), or a StudentValueError.
+
+    Parsed by pydantic's JSON parser, which bounds nesting (json.loads would raise RecursionError instead)."""
     try:
-        reply = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise StudentValueError("the reply is not valid JSON") from None
-    if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
-        raise StudentValueError("the reply has the wrong shape")
-    return reply
+        return KernelReply.model_validate_json(data)
+    except ValidationError as exc:
+        if any(error["type"] == "json_invalid" for error in exc.errors(include_input=False)):
+            raise StudentValueError("the reply is not valid JSON") from None
+        raise StudentValueError("the reply has the wrong shape") from None

@@ -1,10 +1,7 @@
 """The trusted harness: run a submission in a sandboxed kernel, then run the hidden checks outside it."""
 from __future__ import annotations
 
-import os
-import shutil
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +15,7 @@ from gradeflow_worker.sandbox.base import Sandbox, SandboxProcess, SandboxSpec
 from gradeflow_worker.cells import submission_cells
 from gradeflow_worker.kernel import ExecResult, ExecStatus, OutputSink, SandboxedKernel
 from gradeflow_worker.student import KernelStudent
+from gradeflow_worker.warm import KernelPool, Slot, hand_over, new_run_root
 
 Progress = Callable[[str], None]
 
@@ -60,26 +58,47 @@ class RunRecord:
 
 
 def grade(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox, config: HarnessConfig,
-          progress: Progress = lambda _: None) -> ResultPost:
-    """Grade one attempt. Raises only for infrastructure failures (the caller retries)."""
+          progress: Progress = lambda _: None, pool: KernelPool | None = None) -> ResultPost:
+    """Grade one attempt, in a warm kernel from `pool` when one fits the job's limits, else in one started now.
+    Raises only for infrastructure failures (the caller retries)."""
     specs = load_checks(bundle_dir / "checks")
-    run_root = config.run_dir / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # the pid lets orphans be reaped
-    (run_root / "ipc").mkdir(parents=True)
-    spec = SandboxSpec(run_id=run_root.name, argv=[], ipc_dir=run_root / "ipc", files={job.filename: submission},
-                       public_dir=bundle_dir / "data" / "public", limits=job.limits)
-    kernel = SandboxedKernel(sandbox, spec, python=config.python)
     record = RunRecord.for_limits(job.limits)
     start = time.monotonic()
+    slot = pool.take(job.limits) if pool is not None else None
+    if pool is not None:
+        pool.refill(job.limits)  # the next kernel starts while this one runs
     try:
-        kernel.start()
+        if slot is not None:
+            record.log.append(f"warm kernel (started in {slot.started_s:.2f} s, before this submission arrived)")
+            hand_over(slot, filename=job.filename, data=submission, public_src=bundle_dir / "data" / "public")
+        else:
+            slot = _cold_slot(job, submission=submission, bundle_dir=bundle_dir, sandbox=sandbox, config=config)
+        kernel = slot.kernel
         progress("running")
         state, checks = _drive(kernel, job, specs, submission_cells(job.kind, submission), record,
                                deadline=start + job.limits.time_limit_s, progress=progress)
         record.capture(kernel.process)
     finally:
-        kernel.close()
-        shutil.rmtree(run_root, ignore_errors=True)
+        if slot is not None:
+            slot.close()
     return _result(job, state, checks, record, wall=time.monotonic() - start)
+
+
+def _cold_slot(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox, config: HarnessConfig) -> Slot:
+    """A kernel started for this submission alone, with its file and public data in place from the start."""
+    run_root = new_run_root(config.run_dir)
+    spec = SandboxSpec(run_id=run_root.name, argv=[], ipc_dir=run_root / "ipc", files={job.filename: submission},
+                       public_dir=bundle_dir / "data" / "public", limits=job.limits)
+    slot = Slot(kernel=SandboxedKernel(sandbox, spec, python=config.python), run_root=run_root,
+                public_dir=bundle_dir / "data" / "public", limits=job.limits, started_s=0.0)
+    began = time.monotonic()
+    try:
+        slot.kernel.start()
+    except BaseException:
+        slot.close()
+        raise
+    slot.started_s = time.monotonic() - began
+    return slot
 
 
 def _drive(kernel: SandboxedKernel, job: JobSpec, specs: list[CheckSpec], cells: list[str], record: RunRecord, *,

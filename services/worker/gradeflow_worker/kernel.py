@@ -13,7 +13,7 @@ from pathlib import Path
 from jupyter_client.blocking import BlockingKernelClient
 
 from gradeflow_worker.sandbox.base import Sandbox, SandboxProcess, SandboxSpec
-from gradeflow_worker.kernel_snippets import output_governor_code
+from gradeflow_worker.kernel_snippets import output_governor_code, preload_code
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 KERNEL_ARGV_TAIL = ["-m", "ipykernel_launcher", "-f", "{ipc}/kernel.json", "--HistoryManager.enabled=False",
@@ -82,7 +82,7 @@ class SandboxedKernel:
                 "key": key, "signature_scheme": "hmac-sha256", "kernel_name": "python3"}
         # both sinks (cells, checks) may each fill to the cap before the harness stops the run
         governor = output_governor_code(2 * self.spec.limits.max_output_kb * 1024 + 1)
-        argv = [self.python, *KERNEL_ARGV_TAIL, f"--IPKernelApp.exec_lines={governor}"]
+        argv = [self.python, *KERNEL_ARGV_TAIL, f"--IPKernelApp.exec_lines={governor}\n{preload_code()}"]
         spec = SandboxSpec(run_id=self.spec.run_id, argv=argv, ipc_dir=ipc, files=self.spec.files,
                            public_dir=self.spec.public_dir, limits=self.spec.limits,
                            env={"IPYTHONDIR": "/tmp/.ipython", "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter"} | self.spec.env)

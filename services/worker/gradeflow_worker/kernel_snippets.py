@@ -1,8 +1,10 @@
 """Code the harness sends into the student's kernel to serve one request.
 
 The snippet is self-contained (it imports what it needs afresh) and only moves
-data: it never sees reference values, checks or scores. Whatever it writes is
-treated as hostile by codec.py.
+data: it never sees reference values, checks or scores. What it writes is a
+gradeflow_protocol.messages.KernelReply in JSON (the kernel cannot import the
+protocol, so the shape is spelled here and held to the model by a unit test);
+whatever it writes is treated as hostile by codec.py.
 """
 from __future__ import annotations
 
@@ -70,7 +72,7 @@ def __gf_serve():
             value = fn(*_dec(__gf_req["args"]), **_dec(__gf_req["kwargs"]))
         reply = {{"ok": True, "value": _enc(value)}}
     except BaseException as exc:
-        reply = {{"ok": False, "error": f"{{type(exc).__name__}}: {{exc}}"[:1000], "ename": type(exc).__name__}}
+        reply = {{"ok": False, "error": f"{{type(exc).__name__}}: {{exc}}"[:1000], "ename": type(exc).__name__[:200]}}
     with open(_os.path.join(_dir, "out-{nonce}.json"), "w") as fh:
         _json.dump(reply, fh)
 
@@ -117,3 +119,13 @@ def output_governor_code(cap_bytes: int) -> str:
     arrives and enforces the limit itself, whatever this code is turned into.
     """
     return _GOVERNOR.format(cap=int(cap_bytes))
+
+
+PRELOAD_MODULES = ("numpy",)  # what every environment's students import: paid for before a submission arrives
+
+
+def preload_code(modules: tuple[str, ...] = PRELOAD_MODULES) -> str:
+    """Kernel start-up code importing `modules` into sys.modules (not the student's namespace); a missing one is
+    skipped, so the student's own import reports it."""
+    lines = [f"try:\n    __import__({name!r})\nexcept ImportError:\n    pass" for name in modules]
+    return "\n".join(lines) + "\n"

@@ -4,11 +4,12 @@ No database URL and no signing key: a worker acts only through the per-attempt t
 """
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from gradeflow_protocol.settings import CommonSettings
 
@@ -17,6 +18,13 @@ class WorkerSettings(CommonSettings):
     """The worker's knobs on top of the shared ones."""
 
     api_url: str = "http://127.0.0.1:8000"  # how workers reach the API
+    # how long one call to the API is retried through an outage (a restart, a deploy) before it is given up
+    api_retry_s: float = Field(60.0, ge=0)
+
+    # Grading processes per worker (Celery prefork children); 0: one per core, so a burst keeps every core busy
+    concurrency: int = Field(0, ge=0, le=256)
+    # Warm sandboxes per worker process (Celery child): kernels started ahead of demand, each used once
+    warm_kernels: int = Field(1, ge=0, le=8)
 
     sandbox_backend: Literal["bwrap", "docker", "process"] = "bwrap"
     sandbox_python: str = ""  # interpreter inside the sandbox; empty: this one
@@ -24,11 +32,19 @@ class WorkerSettings(CommonSettings):
     docker_image: str = "gradeflow-sandbox:latest"
     docker_host: str = ""  # e.g. unix:///run/gradeflow-docker.sock
 
+    # Prometheus exporter of gradeflow_worker.metrics (the warm pool); unset: no HTTP port is opened
+    metrics_port: int | None = Field(None, ge=0, le=65535)
+    metrics_addr: str = "127.0.0.1"  # 0.0.0.0 to let a scraper on another host (or container) in
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "WorkerSettings":
         if self.mode == "production" and self.sandbox_backend == "process":
             raise ValueError("the 'process' sandbox is for local looks only; not in production mode")
         return self
+
+    @property
+    def effective_concurrency(self) -> int:
+        return self.concurrency or os.cpu_count() or 1
 
     @property
     def run_dir(self) -> Path:

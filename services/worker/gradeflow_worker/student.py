@@ -75,9 +75,9 @@ class KernelStudent:
             if result.status is ExecStatus.ERROR and not reply_path.exists():
                 raise StudentError(f"{result.ename}: {result.evalue}"[:1000])
             reply = codec.parse_reply(codec.read_capped(reply_path))
-            if not reply["ok"]:
-                raise StudentError(str(reply.get("error", "error"))[:1000])
-            return codec.decode_value(reply.get("value"), ipc_dir=self.kernel.ipc_dir)
+            if not reply.ok:
+                raise StudentError(reply.error or "the request failed")
+            return codec.decode_value(reply.value, ipc_dir=self.kernel.ipc_dir)
         finally:
             self._clean(nonce)
 

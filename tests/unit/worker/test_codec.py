@@ -55,10 +55,23 @@ def test_symlinks_fifos_and_huge_files_are_refused(tmp_path):
 
 
 def test_malformed_replies_are_refused():
-    for data in (b"\xff", b"[1,2]", b'{"ok": "yes"}', b"{"):
-        with pytest.raises(StudentValueError):
+    for data in (b"\xff", b"{", b"[" * 100_000 + b"]" * 100_000):
+        with pytest.raises(StudentValueError, match="not valid JSON"):
             codec.parse_reply(data)
-    assert codec.parse_reply(b'{"ok": true, "value": 1}')["value"] == 1
+    wrong_shape = (b"[1,2]", b'{"ok": "yes"}', b'{"ok": 1}', b'{"value": 1}', b'{"ok": true, "extra": 1}',
+                   b'{"ok": false, "error": "' + b"x" * 5000 + b'"}', b'{"ok": false, "error": 3}')
+    for data in wrong_shape:
+        with pytest.raises(StudentValueError, match="wrong shape"):
+            codec.parse_reply(data)
+
+
+def test_a_valid_reply_is_a_frozen_kernel_reply():
+    reply = codec.parse_reply(b'{"ok": true, "value": [1, NaN, Infinity]}')
+    assert reply.ok and reply.value[0] == 1 and reply.value[1] != reply.value[1] and reply.value[2] == float("inf")
+    with pytest.raises(ValueError):
+        reply.ok = False
+    failed = codec.parse_reply(b'{"ok": false, "error": "ValueError: bad", "ename": "ValueError"}')
+    assert not failed.ok and failed.error == "ValueError: bad" and failed.value is None
 
 
 def test_deep_nesting_is_refused(tmp_path):

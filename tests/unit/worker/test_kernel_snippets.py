@@ -1,9 +1,11 @@
 import io
 import sys
 
+import numpy as np
 import pytest
 
-from gradeflow_worker.kernel_snippets import output_governor_code
+from gradeflow_worker import codec
+from gradeflow_worker.kernel_snippets import output_governor_code, request_code
 
 
 def streams(monkeypatch):
@@ -40,3 +42,37 @@ def test_governor_leaves_no_names_behind_and_keeps_type_errors(monkeypatch):
     assert [name for name in namespace if not name.startswith("__builtins__")] == []
     with pytest.raises(TypeError):
         sys.stdout.write(b"bytes")
+
+
+NONCE = "0123456789abcdef"
+
+
+def serve(request, tmp_path, namespace):
+    """Run the request snippet here, as the kernel would, and read its reply the way the harness does."""
+    exec(request_code(request, ipc_inside=str(tmp_path), nonce=NONCE), namespace)
+    return codec.parse_reply(codec.read_capped(tmp_path / f"out-{NONCE}.json"))
+
+
+def test_the_request_snippet_writes_a_kernel_reply(tmp_path):
+    namespace = {"double": lambda x: 2 * x, "n": 3}
+    reply = serve({"op": "call", "function": "double", "args": [[1.0, 2.0]], "kwargs": {}}, tmp_path, namespace)
+    assert reply.ok and reply.value == [1.0, 2.0, 1.0, 2.0]
+    namespace["arr"] = lambda: np.arange(3.0)
+    reply = serve({"op": "call", "function": "arr", "args": [], "kwargs": {}}, tmp_path, namespace)
+    assert np.array_equal(codec.decode_value(reply.value, ipc_dir=tmp_path), np.arange(3.0))
+    assert serve({"op": "has", "name": "n"}, tmp_path, namespace).value is True
+
+
+def test_a_failing_request_is_a_kernel_reply_with_the_error(tmp_path):
+    class ANameLongerThanTheReplyAllows(Exception):
+        pass
+
+    ANameLongerThanTheReplyAllows.__name__ = "E" * 500
+
+    def boom():
+        raise ANameLongerThanTheReplyAllows("x" * 5000)
+
+    reply = serve({"op": "call", "function": "boom", "args": [], "kwargs": {}}, tmp_path, {"boom": boom})
+    assert not reply.ok and reply.error.startswith("EEE") and len(reply.error) == 1000 and len(reply.ename) == 200
+    reply = serve({"op": "get", "name": "missing"}, tmp_path, {})
+    assert not reply.ok and reply.ename == "NameError" and "missing" in reply.error

@@ -80,9 +80,9 @@ def roster(course: StaffCourse, session: SessionDep) -> list[EnrollmentPublic]:
 @router.post("/courses/{course}/roster", response_model=RosterReportPublic, tags=["roster"],
              summary="Import the roster from CSV (instructors): idempotent, all or nothing, with a report",
              responses={422: {"description": "the file or some rows are wrong; nothing was written"}})
-async def import_roster_csv(course: InstructorCourse, file: UploadFile, session: SessionDep, user: CurrentUser,
-                            settings: SettingsDep, dry_run: bool = False):
-    data = await file.read(MAX_ROSTER_BYTES + 1)
+def import_roster_csv(course: InstructorCourse, file: UploadFile, session: SessionDep, user: CurrentUser,
+                      settings: SettingsDep, dry_run: bool = False):
+    data = file.file.read(MAX_ROSTER_BYTES + 1)  # spooled already; a sync route keeps the database off the loop
     if len(data) > MAX_ROSTER_BYTES:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "The roster file is over 2 MB; split it.")
     try:

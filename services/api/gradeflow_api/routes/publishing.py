@@ -25,11 +25,11 @@ router = APIRouter(prefix="/api/v1", tags=["publishing"])
              responses={200: {"description": "this content was already published; its version is returned"},
                         413: {"description": "the bundle is too large"},
                         422: {"description": "the bundle is broken; the message says what to fix"}})
-async def publish(course: StaffCourse, bundle: UploadFile, response: Response, session: SessionDep, user: CurrentUser,
-                  settings: SettingsDep, blobs: BlobsDep, enqueuer: EnqueuerDep,
-                  activate_when_ready: bool = Form(False, description="make it official once validated "
-                                                                      "(always so for a first version)")):
-    data = await bundle.read(MAX_BUNDLE_BYTES + 1)
+def publish(course: StaffCourse, bundle: UploadFile, response: Response, session: SessionDep, user: CurrentUser,
+            settings: SettingsDep, blobs: BlobsDep, enqueuer: EnqueuerDep,
+            activate_when_ready: bool = Form(False, description="make it official once validated "
+                                                                "(always so for a first version)")):
+    data = bundle.file.read(MAX_BUNDLE_BYTES + 1)  # spooled already; a sync route keeps the database off the loop
     if len(data) > MAX_BUNDLE_BYTES:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
                             f"The bundle is over {MAX_BUNDLE_BYTES // 2**20} MB; move large data out of it.")

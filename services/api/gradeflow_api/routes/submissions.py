@@ -1,13 +1,21 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, UploadFile, status
-from sqlalchemy import select
+from typing import Annotated
 
-from gradeflow_api.deps import (BlobsDep, CurrentUser, EnqueuerDep, ReadableSubmission, SessionDep, SettingsDep,
-                                VisibleAssignment, is_staff_for)
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, UploadFile, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from starlette.concurrency import run_in_threadpool
+
+from gradeflow_api.deps import (BlobsDep, CurrentUser, EnqueuerDep, RowId, SessionDep, SettingsDep,
+                                VisibleAssignment, get_current_user, granted, oauth2)
+from gradeflow_api.polling import not_modified, peek, poll_headers, submission_etag
+from gradeflow_core.db import session_scope
 from gradeflow_api.present import assignment_public, submission_public
-from gradeflow_api.schemas import AssignmentPublic, SubmissionPublic, SubmissionStaff
-from gradeflow_core.access import visible_assignments
+from gradeflow_api.schemas import MAX_ROW_ID, AssignmentPublic, SubmissionPublic, SubmissionStaff
+from gradeflow_core import access
+from gradeflow_core.access import SubmissionAccess, visible_assignments
 from gradeflow_core import submitting
 from gradeflow_core.deadlines import UploadRefused
 from gradeflow_core.models import Submission, utcnow
@@ -35,9 +43,12 @@ def upload_error(exc: UploadRefused | UploadError) -> HTTPException:
     return HTTPException(code, str(exc))
 
 
-async def read_upload(file: UploadFile, max_bytes: int) -> Upload:
-    """The file's bytes, at most the limit + 1 (the real size comes from the request), read before any check."""
-    data = await file.read(max_bytes + 1)
+def read_upload(file: UploadFile, max_bytes: int) -> Upload:
+    """The file's bytes, at most the limit + 1 (the real size comes from the request), read before any check.
+
+    FastAPI has spooled the body before the route runs, so this reads memory or a local temporary file, on
+    the worker thread the (sync) route runs in: the event loop never waits on the upload or the database."""
+    data = file.file.read(max_bytes + 1)
     return Upload(filename=file.filename or "", data=data, size=file.size)
 
 
@@ -47,9 +58,9 @@ async def read_upload(file: UploadFile, max_bytes: int) -> Upload:
                         413: {"description": "the file is over the size limit"},
                         422: {"description": "the file is not what the assignment takes; the message says why"},
                         429: {"description": "daily limit reached; Retry-After and the message say when"}})
-async def submit(assignment: VisibleAssignment, file: UploadFile, session: SessionDep, user: CurrentUser,
-                 settings: SettingsDep, blobs: BlobsDep, enqueuer: EnqueuerDep) -> SubmissionPublic:
-    upload = await read_upload(file, settings.max_upload_bytes)  # no await between the policy check and commit
+def submit(assignment: VisibleAssignment, file: UploadFile, session: SessionDep, user: CurrentUser,
+           settings: SettingsDep, blobs: BlobsDep, enqueuer: EnqueuerDep) -> SubmissionPublic:
+    upload = read_upload(file, settings.max_upload_bytes)  # read first: the policy check and commit are one step
     try:
         submission = submitting.submit(session, assignment=assignment, user=user, upload=upload, blobs=blobs,
                                        enqueuer=enqueuer, secret=settings.secret_key,
@@ -59,15 +70,45 @@ async def submit(assignment: VisibleAssignment, file: UploadFile, session: Sessi
     return submission_public(session, submission)
 
 
+def get_submission_access(submission_id: RowId, session: SessionDep, user: CurrentUser) -> SubmissionAccess:
+    """The submission with the caller's role in its course (404 for anyone who may not read it)."""
+    submission = session.get(Submission, submission_id, options=[joinedload(Submission.assignment)])
+    return granted(access.submission_access(session, user=user, submission=submission), missing="No such submission.")
+
+
+def submission_answer(request: Request, submission_id: int, token: str | None) -> tuple[dict, dict[str, str]]:
+    """The ordinary path: the caller (401), the access rule (404), then the answer and its poll headers."""
+    state = request.app.state
+    with session_scope(state.session_factory) as session:
+        user = get_current_user(session, state.settings, token)
+        found = get_submission_access(submission_id, session, user)
+        submission, staff = found.submission, found.staff_view  # staff see logs of their own runs too
+        headers = poll_headers(submission_etag(submission, staff=staff), staff=staff)
+        return submission_public(session, submission, staff=staff).model_dump(mode="json"), headers
+
+
 @router.get("/submissions/{submission_id}", response_model=SubmissionPublic | SubmissionStaff,
-            summary="One submission: status, score, per-check feedback (staff also see logs)")
-def get_submission(submission: ReadableSubmission, session: SessionDep, user: CurrentUser):
-    staff = is_staff_for(session, user, submission.assignment.course_id)  # staff see logs of their own runs too
-    return submission_public(session, submission, staff=staff)
+            summary="One submission: status, score, per-check feedback (staff also see logs)",
+            responses={304: {"description": "unchanged since the ETag sent in If-None-Match"}})
+async def get_submission(submission_id: RowId, request: Request, token: Annotated[str | None, Depends(oauth2)],
+                         if_none_match: Annotated[str | None, Header()] = None) -> Response:
+    """Polled until final, by every student at once on deadline night, so the common answer is cheap: while
+    the ETag the client holds is current, one query (polling.peek, on a worker thread) and a 304. Anything
+    else (a change, an error) takes the ordinary path, on one worker thread too."""
+    user_id = request.app.state.verified_tokens.user_id(token) if if_none_match else None
+    if user_id is not None:
+        seen = await run_in_threadpool(peek, request.app.state.engine, submission_id=submission_id, user_id=user_id)
+        if seen is not None and not_modified(if_none_match, seen[0]):
+            return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=poll_headers(seen[0], staff=seen[1]))
+    body, headers = await run_in_threadpool(submission_answer, request, submission_id, token)
+    if not_modified(if_none_match, headers["ETag"]):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return JSONResponse(body, headers=headers)
 
 
 @router.get("/submissions", response_model=list[SubmissionPublic], summary="The caller's own submissions, newest first")
-def my_submissions(session: SessionDep, user: CurrentUser, assignment_id: int | None = None) -> list[SubmissionPublic]:
+def my_submissions(session: SessionDep, user: CurrentUser,
+                   assignment_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None) -> list[SubmissionPublic]:
     query = select(Submission).where(Submission.user_id == user.id, Submission.purpose == SubmissionPurpose.STUDENT)
     query = query.order_by(Submission.id.desc())
     if assignment_id is not None:

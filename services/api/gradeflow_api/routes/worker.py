@@ -2,28 +2,24 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Response, status
-from pydantic import BaseModel, Field
 
 from gradeflow_api.deps import AttemptDep, BlobsDep, EnqueuerDep, SessionDep, SettingsDep
+from gradeflow_api.metrics import MetricsDep
 from gradeflow_core import grading
 from gradeflow_protocol.bundles import AssignmentConfig
 from gradeflow_protocol.limits import limits_from_settings
-from gradeflow_protocol.messages import JobSpec, ResultPost
+from gradeflow_protocol.messages import (ClaimBody, HeartbeatBody, HeartbeatReply, JobSpec, Refusal, ReleaseBody,
+                                         ReleaseReply, ResultPost, ResultReply)
+from gradeflow_protocol.paths import WORKER_PREFIX, WorkerPath
 from gradeflow_api.settings import ApiSettings
 
-router = APIRouter(prefix="/api/v1/worker", tags=["worker"])
+router = APIRouter(prefix=WORKER_PREFIX, tags=["worker"])
+REFUSED = {409: {"model": Refusal, "description": "do not run this attempt"}}
 
 
-class ClaimBody(BaseModel):
-    worker: str = Field(..., max_length=200)
-
-
-class HeartbeatBody(BaseModel):
-    progress: str = Field("", max_length=200)
-
-
-class ReleaseBody(BaseModel):
-    error: str = Field(..., max_length=4000)
+def _file(media_type: str) -> dict:
+    """OpenAPI for an endpoint that answers raw bytes (or a Refusal)."""
+    return REFUSED | {200: {"content": {media_type: {}}, "description": "the file's bytes"}}
 
 
 def timing(settings: ApiSettings) -> grading.Timing:
@@ -31,7 +27,7 @@ def timing(settings: ApiSettings) -> grading.Timing:
                           max_runs=settings.max_runs)
 
 
-@router.post("/claim", response_model=JobSpec, responses={409: {"description": "do not run this attempt"}})
+@router.post(WorkerPath.CLAIM.value, response_model=JobSpec, responses=REFUSED)
 def claim(body: ClaimBody, attempt: AttemptDep, session: SessionDep, settings: SettingsDep) -> JobSpec:
     submission, number = attempt
     refusal = grading.claim(session, submission=submission, attempt=number, worker=body.worker, timing=timing(settings))
@@ -52,39 +48,41 @@ def _current(attempt: tuple) -> None:
         raise HTTPException(status.HTTP_409_CONFLICT, grading.ClaimRefusal.SUPERSEDED.value)
 
 
-@router.post("/heartbeat")
-def heartbeat(body: HeartbeatBody, attempt: AttemptDep) -> dict:
+@router.post(WorkerPath.HEARTBEAT.value, response_model=HeartbeatReply)
+def heartbeat(body: HeartbeatBody, attempt: AttemptDep) -> HeartbeatReply:
     submission, number = attempt
-    return {"ok": grading.heartbeat(submission, attempt=number, progress=body.progress)}
+    return HeartbeatReply(ok=grading.heartbeat(submission, attempt=number, progress=body.progress))
 
 
-@router.get("/submission-file")
+@router.get(WorkerPath.SUBMISSION_FILE.value, response_class=Response, responses=_file("application/octet-stream"))
 def submission_file(attempt: AttemptDep, blobs: BlobsDep) -> Response:
     _current(attempt)
     return Response(blobs.get(attempt[0].blob_sha256), media_type="application/octet-stream")
 
 
-@router.get("/bundle")
+@router.get(WorkerPath.BUNDLE.value, response_class=Response, responses=_file("application/gzip"))
 def bundle(attempt: AttemptDep, blobs: BlobsDep) -> Response:
     _current(attempt)
     return Response(blobs.get(attempt[0].version.bundle_blob), media_type="application/gzip")
 
 
-@router.post("/result")
-def result(post: ResultPost, attempt: AttemptDep, session: SessionDep) -> dict:
+@router.post(WorkerPath.RESULT.value, response_model=ResultReply)
+def result(post: ResultPost, attempt: AttemptDep, session: SessionDep, metrics: MetricsDep) -> ResultReply:
     submission, number = attempt
     if post.submission_id != submission.id or post.attempt != number:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "result does not match the token")
-    return {"stored": grading.record_result(session, submission=submission, post=post)}
+    stored = grading.record_result(session, submission=submission, post=post)
+    metrics.observe_result(post, queue=submission.queue, stored=stored)
+    return ResultReply(stored=stored)
 
 
-@router.post("/release")
+@router.post(WorkerPath.RELEASE.value, response_model=ReleaseReply)
 def release(body: ReleaseBody, attempt: AttemptDep, session: SessionDep, settings: SettingsDep,
-            enqueuer: EnqueuerDep) -> dict:
+            enqueuer: EnqueuerDep) -> ReleaseReply:
     """The worker could not grade (an infrastructure error): re-queue as a new attempt, or fail."""
     submission, number = attempt
     if number != submission.attempt or submission.status != "running":
-        return {"requeued": False}
+        return ReleaseReply(requeued=False)
     again = grading.requeue(submission, reason=body.error, timing=timing(settings))
     grading.commit_and_send(session, enqueuer, [submission] if again else [], secret=settings.secret_key)
-    return {"requeued": again}
+    return ReleaseReply(requeued=again)

@@ -46,14 +46,17 @@ class LiveStatus:
     poll_s: float = POLL_SECONDS
 
 
-def live_status(session: Session, submission: Submission, *, staff: bool, now: datetime | None = None) -> LiveStatus:
+def live_status(session: Session, submission: Submission, *, staff: bool, now: datetime | None = None,
+                position: int | None = None) -> LiveStatus:
+    """`position`: the queue place when the caller has it already (the status route reads gradeflow_api.polling's
+    QueuePositions, one scan per queue per second, instead of a count per poll)."""
     now = now or utcnow()
     status = submission.status
     queued = status is SubmissionStatus.QUEUED
     running = status is SubmissionStatus.RUNNING
     return LiveStatus(
         view=submission_public(session, submission, staff=staff), final=status.is_final,
-        position=queue_position(session, submission) if queued else None,
+        position=(position or queue_position(session, submission)) if queued else None,
         elapsed_s=(now - submission.started_at).total_seconds() if running and submission.started_at else None,
         waited_s=(now - submission.queued_at).total_seconds() if queued else None)
 

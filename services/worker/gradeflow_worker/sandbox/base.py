@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -11,6 +10,10 @@ from gradeflow_protocol.messages import Limits
 
 IPC_MOUNT = "/gf"  # where the run's IPC directory (kernel sockets, data files) appears inside
 HOME = "/home/student"  # the working directory inside: scratch plus the submission
+STUDENT_ENV = {"USER": "student", "LANG": "C.UTF-8"}  # the identity every backend gives the sandbox
+# The limits every backend must account for: each is in `enforced` (with its mechanism) or in `not_enforced`.
+REPORTABLE_LIMITS = ("memory", "processes", "network", "disk", "cpu_time", "open_files")
+_CPU_TIME_GRACE_S = 5  # RLIMIT_CPU is a backstop behind the harness's wall clock, never the first limit to bite
 
 
 @dataclass(frozen=True)
@@ -64,19 +67,30 @@ class Sandbox(Protocol):
     def start(self, spec: SandboxSpec) -> SandboxProcess: ...
 
 
-class PopenHandle:
-    """poll/wait over the local process that stands for a sandbox (bwrap's launcher, or `docker run`)."""
+def reportable_limits(limits: Limits) -> set[str]:
+    """The limits a backend must report on for this run: REPORTABLE_LIMITS, plus "gpu" when the job asks for one."""
+    return set(REPORTABLE_LIMITS) | ({"gpu"} if limits.gpu else set())
 
-    popen: subprocess.Popen
 
-    def poll(self) -> int | None:
-        return self.popen.poll()
+def not_enforced_of(limits: Limits, enforced: dict[str, str]) -> list[str]:
+    """The reportable limits a backend could not enforce (sorted, for a stable report)."""
+    return sorted(reportable_limits(limits) - set(enforced))
 
-    def wait(self, timeout: float | None = None) -> int | None:
-        try:
-            return self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
+
+def cpu_time_limit_s(limits: Limits) -> int:
+    """RLIMIT_CPU for a run, in seconds: the whole run's time limit plus a grace (same in every backend)."""
+    return int(limits.time_limit_s) + _CPU_TIME_GRACE_S
+
+
+def log_path(spec: SandboxSpec) -> Path:
+    """Where a backend keeps the sandbox's own output (stdout and stderr outside the kernel's messages)."""
+    return spec.ipc_dir.parent / "sandbox.log"
+
+
+def hand_ipc_dir_to(spec: SandboxSpec, uid: int) -> None:
+    """Make the IPC directory the sandbox uid's alone: the kernel creates its sockets there."""
+    os.chown(spec.ipc_dir, uid, uid)
+    os.chmod(spec.ipc_dir, 0o700)
 
 
 def render_argv(argv: list[str], *, ipc: str, home: str) -> list[str]:

@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gradeflow_worker.sandbox.base import HOME, IPC_MOUNT, SandboxSpec, SandboxUsage, limits_env, render_argv
+from gradeflow_worker.sandbox.base import (HOME, IPC_MOUNT, STUDENT_ENV, SandboxSpec, SandboxUsage, hand_ipc_dir_to,
+                                           limits_env, render_argv)
 from gradeflow_worker.sandbox.cgroups import make_cgroup, reap_orphans
 from gradeflow_worker.sandbox.local import LaunchedProcess, launcher_argv, rlimits_for
 
@@ -74,7 +75,7 @@ class BubblewrapSandbox:
             args += ["--ro-bind", str(spec.public_dir), f"{HOME}/data"]
         for name, fd in file_fds.items():
             args += ["--perms", "0644", "--file", str(fd), f"{HOME}/{name}"]
-        env = {"HOME": HOME, "PATH": f"{self.prefix}/bin:/usr/bin:/bin", "USER": "student", "LANG": "C.UTF-8"}
+        env = {"HOME": HOME, "PATH": f"{self.prefix}/bin:/usr/bin:/bin"} | STUDENT_ENV
         env |= limits_env(limits) | spec.env
         for key, value in env.items():
             args += ["--setenv", key, value]
@@ -87,8 +88,7 @@ class BubblewrapSandbox:
 
     def start(self, spec: SandboxSpec) -> LaunchedProcess:
         reap_orphans()
-        os.chown(spec.ipc_dir, self.uid, self.uid)
-        os.chmod(spec.ipc_dir, 0o700)
+        hand_ipc_dir_to(spec, self.uid)
         cgroup = make_cgroup(spec.run_id)
         enforced = cgroup.create(memory_mb=spec.limits.memory_mb, max_processes=spec.limits.max_processes,
                                  cpus=spec.limits.cpus)

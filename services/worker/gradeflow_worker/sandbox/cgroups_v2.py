@@ -1,6 +1,6 @@
 """cgroup v2 control of one run (the unified hierarchy most current hosts mount at /sys/fs/cgroup).
 
-Same interface as CgroupV1: memory.max with memory.swap.max = 0, pids.max,
+The RunCgroup interface (cgroupfs): memory.max with memory.swap.max = 0, pids.max,
 cpu.max; OOM kills and pids-limit hits read from memory.events / pids.events;
 everything killed at once with cgroup.kill where the kernel has it.
 """
@@ -10,11 +10,10 @@ import os
 import time
 from pathlib import Path
 
-from gradeflow_worker.sandbox.cgroups import event_count, kill_until_empty
+from gradeflow_worker.sandbox.cgroupfs import (CGROUP_ROOT, CONTROLLERS, CPU_PERIOD_US, PARENT, dead_runs, event_count,
+                                               kill_until_empty, rmdir_patiently)
 
-ROOT = Path("/sys/fs/cgroup")
-PARENT = "gradeflow"
-CONTROLLERS = ("memory", "pids", "cpu")
+ROOT = CGROUP_ROOT
 
 
 def unified(root: Path = ROOT) -> bool:
@@ -43,6 +42,7 @@ class CgroupV2:
                 pass  # already enabled, or delegated by the host's init
 
     def create(self, *, memory_mb: int, max_processes: int, cpus: float) -> dict[str, str]:
+        """Create the leaf group and set limits; returns limit -> mechanism for what is enforced."""
         (self.root / PARENT).mkdir(exist_ok=True)
         self._enable_controllers()
         self.path.mkdir(exist_ok=True)
@@ -52,7 +52,7 @@ class CgroupV2:
             enforced["memory"] = "cgroup v2 memory.max (no swap)"
         if self._write("pids.max", str(max_processes)):
             enforced["processes"] = "cgroup v2 pids.max"
-        if self._write("cpu.max", f"{int(100_000 * cpus)} 100000"):
+        if self._write("cpu.max", f"{int(CPU_PERIOD_US * cpus)} {CPU_PERIOD_US}"):
             enforced["cpu"] = f"cgroup v2 cpu.max ({cpus:g} CPU)"
         return enforced
 
@@ -70,6 +70,7 @@ class CgroupV2:
             return ""
 
     def join_paths(self) -> list[str]:
+        """The one cgroup.procs file the launcher writes its pid into before exec."""
         return [str(self.path / "cgroup.procs")]
 
     def memory_exceeded(self) -> bool:
@@ -88,11 +89,12 @@ class CgroupV2:
 
     def remove(self) -> None:
         self.kill_all()
-        for _ in range(50):
-            try:
-                self.path.rmdir()
-                return
-            except FileNotFoundError:
-                return
-            except OSError:
-                time.sleep(0.02)
+        rmdir_patiently(self.path)
+
+
+def reap_orphans(root: Path = ROOT) -> list[str]:
+    """Kill and remove the v2 groups of runs whose worker died."""
+    reaped = dead_runs(root / PARENT)
+    for run_id in reaped:
+        CgroupV2(run_id, root=root).remove()
+    return reaped

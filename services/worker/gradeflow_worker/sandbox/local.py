@@ -9,11 +9,26 @@ import sys
 from pathlib import Path
 
 from gradeflow_protocol.messages import Limits
-from gradeflow_worker.sandbox.base import PopenHandle, SandboxSpec, SandboxUsage, tail_file
-from gradeflow_worker.sandbox.cgroups import CgroupV1
-from gradeflow_worker.sandbox.cgroups_v2 import CgroupV2
+from gradeflow_worker.sandbox.base import (SandboxSpec, SandboxUsage, cpu_time_limit_s, log_path, not_enforced_of,
+                                           tail_file)
+from gradeflow_worker.sandbox.cgroupfs import RunCgroup
 
 _AS_OVERHEAD_MB = 2048  # address space is not memory: leave room for shared libraries and arenas
+
+
+class PopenHandle:
+    """poll/wait over the local process that stands for a sandbox (the launcher that becomes bwrap or the run)."""
+
+    popen: subprocess.Popen
+
+    def poll(self) -> int | None:
+        return self.popen.poll()
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        try:
+            return self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
 
 
 def launcher_argv(config: dict, argv: list[str]) -> list[str]:
@@ -26,7 +41,7 @@ def rlimits_for(limits: Limits, enforced: dict[str, str]) -> tuple[dict[str, int
         "core": 0,
         "nofile": limits.max_open_files,
         "fsize": limits.scratch_mb * 1024 * 1024,
-        "cpu": int(limits.time_limit_s) + 5,
+        "cpu": cpu_time_limit_s(limits),
     }
     by_rlimit = {"core_dumps": "RLIMIT_CORE=0", "open_files": f"RLIMIT_NOFILE={limits.max_open_files}",
                  "cpu_time": f"RLIMIT_CPU={rlimits['cpu']}s", "file_size": "RLIMIT_FSIZE"}
@@ -43,7 +58,7 @@ class LaunchedProcess(PopenHandle):
     """A sandboxed process tree started through the launcher."""
 
     def __init__(self, popen: subprocess.Popen, *, run_id: str, ipc_inside: str, stderr_path: Path,
-                 cgroup: CgroupV1 | CgroupV2 | None, enforced: dict[str, str], not_enforced: list[str]) -> None:
+                 cgroup: RunCgroup | None, enforced: dict[str, str], not_enforced: list[str]) -> None:
         self.popen = popen
         self.run_id = run_id
         self.ipc_inside = ipc_inside
@@ -54,14 +69,13 @@ class LaunchedProcess(PopenHandle):
 
     @classmethod
     def spawn(cls, argv: list[str], *, spec: SandboxSpec, pass_fds: tuple[int, ...], ipc_inside: str,
-              cgroup: CgroupV1 | CgroupV2 | None, enforced: dict[str, str], cwd: Path | None = None) -> "LaunchedProcess":
-        stderr_path = spec.ipc_dir.parent / "sandbox.log"
+              cgroup: RunCgroup | None, enforced: dict[str, str], cwd: Path | None = None) -> "LaunchedProcess":
+        stderr_path = log_path(spec)
         with open(stderr_path, "wb") as log:
             popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                      pass_fds=pass_fds, start_new_session=True, cwd=cwd)
-        wanted = {"memory", "processes", "network", "disk", "cpu_time", "open_files"} | ({"gpu"} if spec.limits.gpu else set())
         return cls(popen, run_id=spec.run_id, ipc_inside=ipc_inside, stderr_path=stderr_path, cgroup=cgroup,
-                   enforced=enforced, not_enforced=sorted(wanted - set(enforced)))
+                   enforced=enforced, not_enforced=not_enforced_of(spec.limits, enforced))
 
     def kill(self) -> None:
         """Kill the whole tree: the session group, then anything left in the cgroups."""

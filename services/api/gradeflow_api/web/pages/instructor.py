@@ -26,6 +26,7 @@ from gradeflow_core.gradebook_export import to_canvas, to_csv
 from gradeflow_core.models import Enrollment, User
 from gradeflow_core.roster import RosterError, import_roster
 from gradeflow_api.web.deps import CsrfChecked, InstructorAssignment, InstructorCourse, PageUser, StaffCourse
+from gradeflow_api.web.pages.forms import PostedForm
 from gradeflow_api.web.pages.login import see_other
 from gradeflow_api.web.render import page
 
@@ -51,10 +52,11 @@ def roster_page(request: Request, found: InstructorCourse, session: SessionDep) 
 
 
 @router.post("/courses/{course_id}/roster", dependencies=[CsrfChecked])
-async def roster_import(request: Request, found: InstructorCourse, session: SessionDep, user: PageUser,
-                        settings: SettingsDep, roster: Annotated[UploadFile | None, File()] = None,
-                        text: Annotated[str, Form()] = "", preview: Annotated[bool, Form()] = False) -> Response:
-    data = await roster.read(MAX_ROSTER_BYTES + 1) if roster is not None and roster.filename else text.encode()
+def roster_import(request: Request, found: InstructorCourse, session: SessionDep, user: PageUser,
+                  settings: SettingsDep, roster: Annotated[UploadFile | None, File()] = None,
+                  text: Annotated[str, Form()] = "", preview: Annotated[bool, Form()] = False) -> Response:
+    # sync: the spooled file and the database are read on a worker thread, never on the event loop
+    data = roster.file.read(MAX_ROSTER_BYTES + 1) if roster is not None and roster.filename else text.encode()
     try:
         if len(data) > MAX_ROSTER_BYTES:
             raise RosterError(f"The file is over {MAX_ROSTER_BYTES // 2**20} MB; split it.")
@@ -105,8 +107,8 @@ def _number(form, name: str, cast=float):
 
 
 @router.post("/assignments/{assignment_id}/policy", dependencies=[CsrfChecked])
-async def policy_save(request: Request, found: InstructorAssignment, session: SessionDep, user: PageUser) -> Response:
-    form = await request.form()
+def policy_save(request: Request, found: InstructorAssignment, session: SessionDep, user: PageUser,
+                form: PostedForm) -> Response:
     try:
         fields = dict(opens_at=parse_when(form, "opens_at"), due_at=parse_when(form, "due_at"),
                       grace_minutes=_number(form, "grace_minutes", int) or 0,
@@ -139,9 +141,8 @@ def _student(session, found, username: str) -> User | None:
 
 
 @router.post("/assignments/{assignment_id}/extensions", dependencies=[CsrfChecked])
-async def extension_grant(request: Request, found: InstructorAssignment, session: SessionDep,
-                          user: PageUser) -> Response:
-    form = await request.form()
+def extension_grant(request: Request, found: InstructorAssignment, session: SessionDep, user: PageUser,
+                    form: PostedForm) -> Response:
     student = _student(session, found, str(form.get("username") or ""))
     try:
         due_at = parse_when(form, "due_at")

@@ -13,6 +13,7 @@ from gradeflow_api.present_staff import override_public
 from gradeflow_core.gradebook import course_students, find_student, override_score
 from gradeflow_core.overrides import OverrideError, override_log
 from gradeflow_api.web.deps import CsrfChecked, PageUser, StaffAssignment
+from gradeflow_api.web.pages.forms import PostedForm
 from gradeflow_api.web.pages.login import see_other
 from gradeflow_api.web.render import page
 
@@ -44,8 +45,8 @@ def _read_score(text: str, *, clear: bool) -> float | None:
 
 
 @router.post("/assignments/{assignment_id}/overrides", dependencies=[CsrfChecked])
-async def override_record(request: Request, found: StaffAssignment, session: SessionDep, user: PageUser) -> Response:
-    form = await request.form()
+def override_record(request: Request, found: StaffAssignment, session: SessionDep, user: PageUser,
+                    form: PostedForm) -> Response:
     values = {key: str(form.get(key) or "") for key in ("username", "score", "reason", "clear")}
     assignment = found.assignment
     student = find_student(session, course_id=assignment.course_id, username=values["username"].strip())

@@ -166,10 +166,10 @@ def publish_form(request: Request, found: StaffCourse) -> Response:
 
 
 @router.post("/courses/{course_id}/publish", dependencies=[CsrfChecked])
-async def publish(request: Request, found: StaffCourse, bundle: Annotated[UploadFile, File()], session: SessionDep,
-                  user: PageUser, settings: SettingsDep, blobs: BlobsDep, enqueuer: EnqueuerDep,
-                  activate_when_ready: Annotated[bool, Form()] = False) -> Response:
-    data = await bundle.read(MAX_BUNDLE_BYTES + 1)
+def publish(request: Request, found: StaffCourse, bundle: Annotated[UploadFile, File()], session: SessionDep,
+            user: PageUser, settings: SettingsDep, blobs: BlobsDep, enqueuer: EnqueuerDep,
+            activate_when_ready: Annotated[bool, Form()] = False) -> Response:
+    data = bundle.file.read(MAX_BUNDLE_BYTES + 1)  # spooled already; a sync route keeps the database off the loop
     try:
         if len(data) > MAX_BUNDLE_BYTES:
             raise BundleError(f"the bundle is over {MAX_BUNDLE_BYTES // 2**20} MB")

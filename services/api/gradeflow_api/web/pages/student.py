@@ -8,11 +8,12 @@ from fastapi.responses import Response
 from markupsafe import escape
 
 from gradeflow_api.deps import BlobsDep, EnqueuerDep, SessionDep, SettingsDep
+from gradeflow_api.polling import not_modified, poll_headers, submission_etag
 from gradeflow_core import submitting
 from gradeflow_core.deadlines import UploadRefused
 from gradeflow_core.submitting import Upload
 from gradeflow_core.uploads import UploadError, UploadTooLarge
-from gradeflow_protocol.enums import UploadRefusal
+from gradeflow_protocol.enums import SubmissionStatus, UploadRefusal
 from gradeflow_protocol.bundles import AssignmentConfig
 from gradeflow_api.web.sanitize import render_notebook
 from gradeflow_api.web import views
@@ -63,12 +64,13 @@ def starter(found: AssignmentDep, blobs: BlobsDep) -> Response:
 
 
 @router.post("/assignments/{assignment_id}/submissions", dependencies=[CsrfChecked])
-async def upload(request: Request, found: AssignmentDep, file: Annotated[UploadFile, File()], session: SessionDep,
-                 user: PageUser, settings: SettingsDep, blobs: BlobsDep, enqueuer: EnqueuerDep) -> Response:
-    """The same path as the API's upload; a refusal comes back as a message on the assignment page."""
+def upload(request: Request, found: AssignmentDep, file: Annotated[UploadFile, File()], session: SessionDep,
+           user: PageUser, settings: SettingsDep, blobs: BlobsDep, enqueuer: EnqueuerDep) -> Response:
+    """The same path as the API's upload; a refusal comes back as a message on the assignment page.
+    A sync route: the spooled file and the database are read on a worker thread, never on the event loop."""
     if found.assignment.current_version_id is None:
         raise PageError(409, "This assignment is not published yet.")
-    upload = Upload(filename=file.filename or "", data=await file.read(settings.max_upload_bytes + 1),
+    upload = Upload(filename=file.filename or "", data=file.file.read(settings.max_upload_bytes + 1),
                     size=file.size)
     try:  # the same use case as the API's upload: policy gate, validation, storage, queue
         created = submitting.submit(session, assignment=found.assignment, user=user, upload=upload, blobs=blobs,
@@ -111,10 +113,19 @@ def submission_page(request: Request, found: SubmissionDep, session: SessionDep,
 
 @router.get("/submissions/{submission_id}/status")
 def submission_status(request: Request, found: SubmissionDep, session: SessionDep) -> Response:
-    """The fragment the submission page polls until the submission is graded or failed."""
-    submission = found.submission
-    return page(request, "_status.html", submission=submission, staff_view=found.staff_view,
-                live=views.live_status(session, submission, staff=found.staff_view))
+    """The fragment the submission page polls until the submission is graded or failed.
+
+    Cheap to poll: the queue place comes from one scan per queue per second, and the ETag covers what the
+    fragment shows except the running clocks (static/app.js counts those from data-since), so an unchanged
+    status is a 304 and the browser reuses the fragment it has."""
+    submission, staff = found.submission, found.staff_view
+    queued = submission.status is SubmissionStatus.QUEUED
+    position = request.app.state.queue_positions.position(session, submission) if queued else None
+    headers = poll_headers(submission_etag(submission, staff=staff, extra=("fragment", position)), staff=staff)
+    if not_modified(request.headers.get("if-none-match"), headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    return page(request, "_status.html", headers=headers, submission=submission, staff_view=staff,
+                live=views.live_status(session, submission, staff=staff, position=position))
 
 
 @router.get("/submissions/{submission_id}/file")

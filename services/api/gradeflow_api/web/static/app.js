@@ -97,6 +97,28 @@
     if (note) note.textContent = "Times are in your time zone (" + Intl.DateTimeFormat().resolvedOptions().timeZone + ").";
   }
 
+  // The status fragment's clocks ("waiting for", "running for") count on between polls. The server sends
+  // when each started (data-since) and leaves the clocks out of its ETag, so a fragment the browser reuses
+  // after a 304 still shows the right time; `skew` corrects a client clock that is off (the poll's Date).
+  var skew = 0;
+  function durationText(seconds) {  // as the server's `duration` filter (web/render.py)
+    seconds = Math.max(0, Math.floor(seconds));
+    if (seconds < 60) return seconds + " s";
+    var minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return minutes + " min " + String(seconds % 60).padStart(2, "0") + " s";
+    return Math.floor(minutes / 60) + " h " + String(minutes % 60).padStart(2, "0") + " min";
+  }
+  function tickClocks() {
+    document.querySelectorAll("[data-since]").forEach(function (el) {
+      var since = Date.parse(el.dataset.since);
+      if (!isNaN(since)) el.textContent = durationText((Date.now() + skew - since) / 1000);
+    });
+  }
+  function readSkew(e) {
+    var date = e.detail && e.detail.xhr ? Date.parse(e.detail.xhr.getResponseHeader("Date") || "") : NaN;
+    if (!isNaN(date)) skew = Math.abs(date - Date.now()) > 1500 ? date - Date.now() : 0;
+  }
+
   function ready() {
     document.querySelectorAll("form[data-local-times]").forEach(localTimeForm);
     localTimes(document);
@@ -105,12 +127,16 @@
       if (history.length > 1) { b.hidden = false; b.addEventListener("click", function () { history.back(); }); }
     });
     document.body.addEventListener("htmx:afterSettle", function () { localTimes(document); });
-    function pollTrouble() {
+    document.body.addEventListener("htmx:afterRequest", readSkew);
+    document.body.addEventListener("htmx:afterSettle", tickClocks);
+    setInterval(tickClocks, 1000);
+    function pollTrouble(e) {
       var live = document.getElementById("status");
       if (live && !live.querySelector(".poll-error")) {
+        var busy = e.detail && e.detail.xhr && e.detail.xhr.status === 503;  // shed under load: Retry-After
         var p = document.createElement("p");
         p.className = "alert poll-error";
-        p.textContent = "Could not reach the server; still trying.";
+        p.textContent = busy ? "The server is busy; still trying." : "Could not reach the server; still trying.";
         live.appendChild(p);
       }
     }

@@ -1,0 +1,49 @@
+"""A grading worker for fault tests ONLY: it SIGKILLs itself while grading a submission holding POISON.
+
+A submission cannot kill its worker by design (it runs in a sandbox with its own pid namespace, limits and no
+route to the harness), so the "poison submission" of the fault tests is simulated here: this entry point
+patches the worker's harness call so that a submission whose bytes contain POISON kills the whole worker (its
+process group: the Celery main process, the pool process, the sandbox) with SIGKILL, every time.
+
+Nothing in the product imports or ships this module; it lives under tests/ and takes effect only when a test
+starts a worker with `python -m tests.fault_worker` (tests/fault_up.py does so under the supervisor). The
+arguments are those of `gradeflow worker`.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+POISON = b"# gradeflow-fault-test: this submission kills its worker"
+
+
+def _kill_the_worker(main_pid: int) -> None:
+    if os.getpgid(0) == main_pid:  # the worker leads its own group (the supervisor starts it so): all of it
+        os.killpg(main_pid, signal.SIGKILL)
+    os.kill(main_pid, signal.SIGKILL)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def install(main_pid: int) -> None:
+    from gradeflow_worker import service
+
+    real = service.grade  # what gradeflow_worker.service calls to run the harness
+
+    def grade(*args, **kwargs):
+        if POISON in bytes(kwargs.get("submission", b"")):
+            _kill_the_worker(main_pid)
+        return real(*args, **kwargs)
+
+    service.grade = grade
+
+
+def main() -> None:
+    install(os.getpid())  # before Celery forks its pool: the pool processes inherit the patch
+    from gradeflow_cli.main import app
+
+    app(args=["worker", *sys.argv[1:]], prog_name="gradeflow")
+
+
+if __name__ == "__main__":
+    main()

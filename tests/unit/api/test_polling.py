@@ -1,0 +1,138 @@
+"""Status polls are cheap: ETag + If-None-Match -> 304 on the API and on the page's fragment, the cheap path
+holds to the same access rule as the core, and queue places come from one scan per queue."""
+from datetime import timedelta
+
+import pytest
+
+from gradeflow_api.polling import QueuePositions, VerifiedTokens, not_modified, peek
+from gradeflow_core import access
+from gradeflow_core.grading import queue_position
+from gradeflow_core.models import AssignmentVersion, Course, Enrollment, User, utcnow
+from gradeflow_core.security import make_user_token
+from gradeflow_protocol.enums import Role, SubmissionStatus
+from tests.db_helpers import add_submission
+from tests.unit.api.test_api import SECRET, api, login  # noqa: F401  (fixture)
+from tests.unit.api.web.test_pages import app, client, csrf_of, sign_in  # noqa: F401  (fixtures)
+
+
+def _upload(client, headers) -> int:
+    r = client.post("/api/v1/assignments/1/submissions", headers=headers, files={"file": ("a.py", b"answer = 42\n")})
+    assert r.status_code == 202, r.text
+    return r.json()["id"]
+
+
+def test_an_unchanged_submission_is_a_304_without_a_body_until_it_changes(api):
+    client, queue, _ = api
+    alice = login(client, "alice")
+    sid = _upload(client, alice)
+    first = client.get(f"/api/v1/submissions/{sid}", headers=alice)
+    etag = first.headers["etag"]
+    assert first.status_code == 200 and etag.startswith('W/"')
+    assert first.headers["cache-control"] == "private, no-cache"
+    again = client.get(f"/api/v1/submissions/{sid}", headers=alice | {"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    assert client.get(f"/api/v1/submissions/{sid}", headers=alice | {"If-None-Match": f'"x", {etag}'}).status_code == 304
+
+    task, _ = queue.sent[0]
+    assert client.post("/api/v1/worker/claim", json={"worker": "w"},
+                       headers={"Authorization": f"Bearer {task.token}"}).status_code == 200
+    changed = client.get(f"/api/v1/submissions/{sid}", headers=alice | {"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.json()["status"] == "running"
+    assert changed.headers["etag"] != etag
+
+
+def test_an_etag_opens_nothing_to_someone_who_may_not_read_it(api):
+    client, _, _ = api
+    alice, bob, tina = login(client, "alice"), login(client, "bob"), login(client, "tina")
+    sid = _upload(client, alice)
+    etag = client.get(f"/api/v1/submissions/{sid}", headers=alice).headers["etag"]
+    assert client.get(f"/api/v1/submissions/{sid}", headers=bob | {"If-None-Match": etag}).status_code == 404
+    assert client.get(f"/api/v1/submissions/{sid}", headers={"If-None-Match": etag}).status_code == 401
+    assert client.get(f"/api/v1/submissions/{sid}", headers={"If-None-Match": etag,
+                                                            "Authorization": "Bearer nope"}).status_code == 401
+    staff = client.get(f"/api/v1/submissions/{sid}", headers=tina | {"If-None-Match": etag})
+    assert staff.status_code == 200 and "log" in staff.json()  # the staff view is another answer
+    assert staff.headers["cache-control"] == "no-store" and staff.headers["etag"] != etag
+    assert client.get(f"/api/v1/submissions/{sid}", headers=tina | {"If-None-Match": staff.headers["etag"]}
+                      ).status_code == 304
+
+
+def test_the_status_fragment_answers_304_while_nothing_shown_changes(client):
+    sign_in(client, "alice")
+    token = csrf_of(client.get("/assignments/1").text)
+    client.post("/assignments/1/submissions", files={"file": ("a.py", b"answer = 42\n")}, data={"csrf_token": token})
+    first = client.get("/submissions/1/status")
+    assert first.status_code == 200 and "number 1" in first.text and "data-since=" in first.text
+    assert first.headers["cache-control"] == "private, no-cache"  # the browser revalidates (htmx polls via XHR)
+    again = client.get("/submissions/1/status", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+
+
+def test_if_none_match_parsing():
+    assert not_modified('W/"a"', 'W/"a"') and not_modified('"a"', 'W/"a"') and not_modified("*", 'W/"a"')
+    assert not_modified('"b", W/"a"', 'W/"a"')
+    assert not not_modified(None, 'W/"a"') and not not_modified('"b"', 'W/"a"') and not not_modified("", 'W/"a"')
+
+
+def test_verified_tokens_are_checked_once_and_only_until_they_expire():
+    tokens = VerifiedTokens(SECRET)
+    good = make_user_token(user_id=7, secret=SECRET, minutes=5)
+    assert tokens.user_id(good) == 7 and tokens.user_id(good) == 7
+    assert tokens.user_id(make_user_token(user_id=7, secret="another-secret-0123456789abcdefg", minutes=5)) is None
+    assert tokens.user_id(make_user_token(user_id=7, secret=SECRET, minutes=-1)) is None
+    assert tokens.user_id("not.a.token") is None and tokens.user_id(None) is None
+    tokens._known[good] = (7, 0.0)  # as if its expiry had passed since it was cached
+    assert tokens.user_id(good) == 7 and tokens._known[good][1] > 0  # verified again, not trusted blindly
+
+
+@pytest.fixture
+def world(api):
+    _, _, app = api
+    session = app.state.session_factory()
+    users = {u.username: u for u in session.query(User)}
+    course = session.query(Course).one()
+    users["admin"] = User(username="admin", is_admin=True)
+    users["leaver"] = User(username="leaver")
+    other = Course(slug="c2", title="Other")
+    session.add_all([users["admin"], users["leaver"], other])
+    session.flush()
+    session.add(Enrollment(user_id=users["leaver"].id, course_id=other.id, role=Role.TA))  # staff elsewhere only
+    yield app, session, users, course
+    session.close()
+
+
+def test_the_cheap_path_grants_exactly_what_the_core_grants(world):
+    app, session, users, _ = world
+    version = session.query(AssignmentVersion).first()
+    own = {name: add_submission(session, user=users[name], version=version) for name in ("alice", "leaver")}
+    session.commit()
+    for sub in own.values():
+        for user in users.values():
+            core = access.submission_access(session, user=user, submission=sub)
+            cheap = peek(app.state.engine, submission_id=sub.id, user_id=user.id)
+            if isinstance(core, access.Denied):
+                assert cheap is None, (user.username, sub.user_id)
+            else:
+                assert cheap is not None and cheap[1] == core.staff_view, (user.username, sub.user_id)
+    assert peek(app.state.engine, submission_id=own["alice"].id, user_id=10_000) is None  # no such caller
+    assert peek(app.state.engine, submission_id=10_000, user_id=users["alice"].id) is None
+
+
+def test_queue_places_come_from_one_scan_and_match_the_exact_count(world):
+    app, session, users, _ = world
+    version = session.query(AssignmentVersion).first()
+    start = utcnow() - timedelta(minutes=5)
+    subs = []
+    for minutes, priority in ((0, 3), (1, 0), (2, 0), (3, 6), (4, 0)):
+        sub = add_submission(session, user=users["alice"], version=version)
+        sub.queued_at, sub.priority = start + timedelta(minutes=minutes), priority
+        subs.append(sub)
+    subs[2].status = SubmissionStatus.RUNNING
+    session.commit()
+    positions = QueuePositions(ttl_s=60)
+    queued = [s for s in subs if s.status is SubmissionStatus.QUEUED]
+    assert [positions.position(session, s) for s in queued] == [queue_position(session, s) for s in queued]
+    assert [positions.position(session, s) for s in queued] == [3, 1, 4, 2]
+    late = add_submission(session, user=users["bob"], version=version)  # queued after the scan: counted exactly
+    session.commit()
+    assert positions.position(session, late) == queue_position(session, late) == 3
