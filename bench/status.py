@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -157,11 +158,20 @@ def write_script(path: Path, students, tags, *, clients: int, rate: float, threa
                                revalidate=revalidate, threads=threads))
 
 
-def run_wrk(url: str, script: Path, *, clients: int, seconds: int, threads: int) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(url: str, script: Path, *, clients: int, seconds: int, threads: int, server_pid: int) -> dict:
+    cpu = cpu_seconds(server_pid)
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{seconds}s", "--timeout", "10s",
                           "-s", str(script), url], capture_output=True, text=True, check=True).stdout
     line = next(line for line in out.splitlines() if line.startswith("RESULT "))
-    return json.loads(line.removeprefix("RESULT "))
+    result = json.loads(line.removeprefix("RESULT "))
+    result["server_cpu_s"] = cpu_seconds(server_pid) - cpu
+    return result
 
 
 def trivial_server(var_dir: Path):
@@ -179,7 +189,8 @@ def describe(name: str, r: dict, asked: float) -> str:
     rps = r["requests"] / (r["duration_us"] / 1e6)
     return (f"{name:<10} {rps:7.1f} req/s (asked {asked:g}), p50 {r['p50_us'] / 1000:6.2f} ms, "
             f"p99 {r['p99_us'] / 1000:7.2f} ms, max {r['max_us'] / 1000:7.1f} ms; errors {errors} "
-            f"(4xx {r['s4xx']}, 5xx {r['s5xx']}, socket {socket}); 2xx {r['s2xx']}, 304 {r['s3xx']}")
+            f"(4xx {r['s4xx']}, 5xx {r['s5xx']}, socket {socket}); 2xx {r['s2xx']}, 304 {r['s3xx']}; "
+            f"server CPU {r['server_cpu_s'] * 1000 / max(r['requests'], 1):.2f} ms/request")
 
 
 def main() -> None:
@@ -205,19 +216,23 @@ def main() -> None:
                      revalidate=args.revalidate)
         proc, trivial_url = trivial_server(stack.var_dir)
         try:
-            run_wrk(trivial_url, script, clients=args.clients, seconds=5, threads=args.threads)  # warm up
-            trivial = run_wrk(trivial_url, script, clients=args.clients, seconds=args.seconds, threads=args.threads)
+            run_wrk(trivial_url, script, clients=args.clients, seconds=5, threads=args.threads,
+                    server_pid=proc.pid)  # warm up
+            trivial = run_wrk(trivial_url, script, clients=args.clients, seconds=args.seconds, threads=args.threads,
+                              server_pid=proc.pid)
         finally:
             proc.terminate()
             proc.wait(10)
         time.sleep(1)
-        real = run_wrk(stack.base_url, script, clients=args.clients, seconds=args.seconds, threads=args.threads)
+        real = run_wrk(stack.base_url, script, clients=args.clients, seconds=args.seconds, threads=args.threads,
+                       server_pid=stack.api.pid)
     print(f"{args.clients} students, {args.seconds} s each, asked {args.rate:g} req/s "
           f"({int(args.revalidate * 100)}% with If-None-Match); statuses: 50% queued, 20% running, 30% graded")
     print(describe("trivial", trivial, args.rate))
     print(describe("gradeflow", real, args.rate))
     ratio = real["p99_us"] / max(trivial["p99_us"], 1)
-    print(f"p99 ratio gradeflow/trivial: {ratio:.2f} (target <= 2)")
+    print(f"p99 ratio gradeflow/trivial: {ratio:.2f} (target <= 2); load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs (other work on the machine inflates both)")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v setpriv >/dev/null || need+=(util-linux)
 command -v pgrep >/dev/null || need+=(procps)
+command -v wrk >/dev/null || need+=(wrk)  # bench/status.py drives a thousand pollers with it
 command -v ip >/dev/null || need+=(iproute2)  # the many-machines test makes network namespaces
 # the test command runs the hostile suite against Docker too: a local dockerd, an image built here
 if [ "${GRADEFLOW_DOCKER:-1}" = 1 ] && ! command -v dockerd >/dev/null; then need+=(docker.io); fi

@@ -196,8 +196,12 @@ def hold_sweep_lock(session: Session) -> bool:
     return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK_KEY}))
 
 
-def sweep(session: Session, *, timing: Timing, now: datetime | None = None) -> list[Submission]:
-    """Re-queue submissions whose worker went silent or whose message was lost; returns those re-queued."""
+def sweep(session: Session, *, timing: Timing, now: datetime | None = None,
+          listening_since: datetime | None = None) -> list[Submission]:
+    """Re-queue submissions whose worker went silent or whose message was lost; returns those re-queued.
+
+    `listening_since` is when this API began hearing heartbeats: a worker is not silent because the API was
+    down (a restarted API waits one heartbeat timeout before calling anyone silent)."""
     now = now or utcnow()
     stale_beat = now - timedelta(seconds=timing.heartbeat_timeout_s)
     stale_queue = now - timedelta(seconds=timing.queued_timeout_s)
@@ -205,7 +209,8 @@ def sweep(session: Session, *, timing: Timing, now: datetime | None = None) -> l
                                                                             SubmissionStatus.RUNNING]))).all()
     requeued = []
     for sub in rows:
-        if sub.status == SubmissionStatus.RUNNING and (sub.last_heartbeat is None or sub.last_heartbeat < stale_beat):
+        heard = max(filter(None, (sub.last_heartbeat, listening_since)), default=None)
+        if sub.status == SubmissionStatus.RUNNING and (heard is None or heard < stale_beat):
             reason = f"worker {sub.worker or '?'} stopped sending heartbeats"
         elif sub.status == SubmissionStatus.QUEUED and sub.queued_at < stale_queue:
             reason = "waited too long in the queue"

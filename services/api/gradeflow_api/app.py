@@ -21,6 +21,7 @@ from gradeflow_api.routes import auth, staff, submissions, worker
 from gradeflow_api.shedding import InFlight, LoadShedder
 from gradeflow_core.blobs import LocalBlobStore
 from gradeflow_core.db import make_engine, make_session_factory, session_scope
+from gradeflow_core.models import utcnow
 from gradeflow_core.grading import Enqueuer, commit_and_send, hold_sweep_lock, sweep
 from gradeflow_api.settings import ApiSettings
 
@@ -31,13 +32,15 @@ def run_sweeper(app: FastAPI, stop: threading.Event) -> None:
     """Re-queue submissions whose worker died or whose message was lost, every sweep_interval_s."""
     settings: ApiSettings = app.state.settings
     reconciler = BrokerReconciler(settings)  # finds what a restarted (or flushed) Redis lost, within one pass
+    listening_since = utcnow()  # heartbeats sent while this API was down were never heard
     while not stop.wait(settings.sweep_interval_s):
         try:
             with session_scope(app.state.session_factory) as session:
                 if not hold_sweep_lock(session):  # another API replica is sweeping
                     continue
                 lost = reconciler.lost(session)  # before sweep(): its re-queued rows are not counted as lost
-                requeued = lost + [sub for sub in sweep(session, timing=worker.timing(settings)) if sub not in lost]
+                requeued = lost + [sub for sub in sweep(session, timing=worker.timing(settings),
+                                                        listening_since=listening_since) if sub not in lost]
                 sent = commit_and_send(session, app.state.enqueuer, requeued, secret=settings.secret_key)
                 for task in sent:
                     log.warning("re-queued submission %s as attempt %s", task.submission_id, task.attempt)
@@ -88,7 +91,7 @@ def create_api(settings: ApiSettings, *, enqueuer: Enqueuer | None = None, sweep
     app.state.queue_positions = QueuePositions(ttl_s=settings.status_position_ttl_s)  # the status pages' places
     app.state.verified_tokens = VerifiedTokens(settings.secret_key)  # the status poll's cheap path
     app.state.in_flight = InFlight(limit=settings.max_in_flight, reserved=settings.worker_reserved,
-                                   retry_after_s=settings.retry_after_s)
+                                   poll_reserved=settings.poll_reserved, retry_after_s=settings.retry_after_s)
     app.add_middleware(LoadShedder, gate=app.state.in_flight)
     app.add_exception_handler(OperationalError, database_unavailable)
     app.add_exception_handler(PoolTimeout, database_unavailable)

@@ -31,8 +31,9 @@ class ApiSettings(CommonSettings):
 
     # Load (gradeflow_api.shedding): what the API serves at once; the thread budget and the database pool are
     # sized from it (see thread_budget, db_pool_size), so neither can run dry below it
-    max_in_flight: int = 48  # requests served at once; past it, 503 + Retry-After at once (never a growing queue)
+    max_in_flight: int = 64  # requests served at once; past it, 503 + Retry-After at once (never a growing queue)
     worker_reserved: int = 8  # of those, kept for the workers' calls (/api/v1/worker/*): results always get in
+    poll_reserved: int = 16  # and below those, kept from status polls: uploads and sign-in get in before them
     retry_after_s: int = 2  # what a shed request, or one the database could not serve, is told to wait
     db_busy_timeout_s: float = 5.0  # longest wait for SQLite's write lock or a pooled connection; then 503
     status_position_ttl_s: float = 1.0  # queue positions on the status page are at most this old

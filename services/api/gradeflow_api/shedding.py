@@ -2,33 +2,41 @@
 
 Without a bound, a crowd of pollers fills the thread pool and the database pool, every request waits in a
 queue that only grows, and all of them time out together (sign-in included). With it, the API serves what
-it can at full speed and tells the rest when to come back. The workers' calls (results, heartbeats,
-claims) may use every slot, everyone else all but `reserved`, so students polling cannot keep a result out;
-probes (/healthz, /readyz, /metrics) and static files are neither counted nor shed.
+it can at full speed and tells the rest when to come back. Who is shed first:
+- status polls (GET /api/v1/submissions/{id}, GET /submissions/{id}/status): they come back by themselves
+  within seconds, so they may not take the last `reserved + poll_reserved` slots;
+- everything else (uploads, sign-in, pages) may not take the last `reserved`;
+- the workers' calls (claims, heartbeats, results) may use every slot, so a crowd cannot keep a result out.
+Probes (/healthz, /readyz, /metrics) and static files are neither counted nor shed.
 """
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 WORKER_PREFIX = "/api/v1/worker/"
 NEVER_SHED = ("/healthz", "/readyz", "/metrics", "/static/")
+POLLS = re.compile(r"/api/v1/submissions/\d+|/submissions/\d+/status")
 
 
 @dataclass
 class InFlight:
-    """The gate's state: the limit, the share kept for workers, what is in flight now and what was shed."""
+    """The gate's state: the limit, the slots kept for workers (`reserved`) and, below those, for everything
+    but status polls (`poll_reserved`); what is in flight now and how many were shed."""
 
     limit: int
     reserved: int
+    poll_reserved: int = 0
     retry_after_s: int = 2
     now: int = 0
     shed: int = 0
 
-    def admits(self, *, worker: bool) -> bool:
-        return self.now < (self.limit if worker else self.limit - self.reserved)
+    def admits(self, *, worker: bool, poll: bool = False) -> bool:
+        kept = 0 if worker else self.reserved + (self.poll_reserved if poll else 0)
+        return self.now < self.limit - kept
 
 
 class LoadShedder:
@@ -45,7 +53,8 @@ class LoadShedder:
             await self.app(scope, receive, send)
             return
         gate = self.gate
-        if not gate.admits(worker=path.startswith(WORKER_PREFIX)):
+        poll = scope.get("method") == "GET" and POLLS.fullmatch(path) is not None
+        if not gate.admits(worker=path.startswith(WORKER_PREFIX), poll=poll):
             gate.shed += 1
             await busy(scope, send, retry_after_s=gate.retry_after_s)
             return

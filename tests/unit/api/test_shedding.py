@@ -23,7 +23,7 @@ class SlowApp:
         await send({"type": "http.response.body", "body": b"ok"})
 
 
-async def _call(app, path: str, accept: str = "application/json") -> dict:
+async def _call(app, path: str, accept: str = "application/json", method: str = "GET") -> dict:
     sent = []
 
     async def receive():
@@ -32,7 +32,7 @@ async def _call(app, path: str, accept: str = "application/json") -> dict:
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "GET", "path": path, "headers": [(b"accept", accept.encode())]}
+    scope = {"type": "http", "method": method, "path": path, "headers": [(b"accept", accept.encode())]}
     await app(scope, receive, send)
     start = sent[0]
     return {"status": start["status"], "headers": dict(start["headers"]), "body": sent[1]["body"]}
@@ -71,6 +71,25 @@ def test_requests_past_the_limit_are_shed_with_retry_after_and_workers_keep_thei
     asyncio.run(scenario())
 
 
+def test_status_polls_are_shed_before_uploads_and_pages():
+    async def scenario():
+        slow = SlowApp()
+        gate = InFlight(limit=6, reserved=2, poll_reserved=2)
+        app = LoadShedder(slow, gate=gate)
+        held = [asyncio.create_task(_call(app, "/api/v1/assignments")) for _ in range(2)]
+        await asyncio.sleep(0.01)
+        for poll in ("/api/v1/submissions/7", "/submissions/7/status"):
+            assert (await asyncio.wait_for(_call(app, poll), 1))["status"] == 503
+        upload = asyncio.create_task(_call(app, "/api/v1/assignments/1/submissions", method="POST"))
+        page = asyncio.create_task(_call(app, "/submissions/7"))  # the page itself is not a poll
+        await asyncio.sleep(0.01)
+        assert gate.now == 4
+        slow.release.set()
+        assert [r["status"] for r in await asyncio.gather(*held, upload, page)] == [200] * 4
+
+    asyncio.run(scenario())
+
+
 def test_an_app_that_fails_gives_its_slot_back():
     async def boom(scope, receive, send):
         raise RuntimeError("boom")
@@ -91,7 +110,10 @@ def test_the_api_sheds_at_its_limit_but_serves_probes_and_workers(api):
     alice = login(client, "alice")
     gate = app.state.in_flight
     assert gate.limit == app.state.settings.max_in_flight
-    gate.now = gate.limit - gate.reserved  # as if that many requests were being served
+    gate.now = gate.limit - gate.reserved - gate.poll_reserved  # as if that many requests were being served
+    assert client.get("/api/v1/submissions/1", headers=alice).status_code == 503  # polls go first
+    assert client.get("/api/v1/assignments", headers=alice).status_code == 200
+    gate.now = gate.limit - gate.reserved
     r = client.get("/api/v1/assignments", headers=alice)
     assert r.status_code == 503 and r.headers["retry-after"] == str(app.state.settings.retry_after_s)
     assert client.get("/healthz").status_code == 200

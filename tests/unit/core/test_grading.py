@@ -147,3 +147,20 @@ class FakeQueue:
 
     def enqueue(self, task, *, queue, priority=0):
         self.priorities.append(priority)
+
+
+def test_a_restarted_api_waits_one_heartbeat_timeout_before_calling_a_worker_silent(tmp_path):
+    """The API was down for longer than the timeout; the worker's beats went unheard, not unsent."""
+    from tests.unit.core.conftest import _open
+    from tests.unit.core.world import submit
+
+    engine, session, _, world = _open(f"sqlite:///{tmp_path / 'restart.db'}", tmp_path)
+    row = submit(session, world, "alice")
+    now = utcnow()
+    row.status, row.worker, row.last_heartbeat = SubmissionStatus.RUNNING, "w1", now - timedelta(seconds=40)
+    session.commit()
+    timing = grading.Timing(heartbeat_timeout_s=30, queued_timeout_s=3600, max_runs=3)
+    assert grading.sweep(session, timing=timing, now=now, listening_since=now - timedelta(seconds=5)) == []
+    assert grading.sweep(session, timing=timing, now=now, listening_since=now - timedelta(seconds=31)) == [row]
+    session.close()
+    engine.dispose()

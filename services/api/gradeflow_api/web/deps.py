@@ -9,7 +9,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 
-from gradeflow_api.deps import SessionDep, SettingsDep
+from gradeflow_api.deps import RowId, SessionDep, SettingsDep
 from gradeflow_core import access
 from gradeflow_core.access import AssignmentAccess, CourseAccess, Denied, Refusal, SubmissionAccess
 from gradeflow_protocol.enums import Role
@@ -111,7 +111,7 @@ def granted(found: T | Denied, *, what: str) -> T:
 
 
 def _course_dep(need: Role):
-    def dependency(course_id: int, session: SessionDep, user: PageUser) -> CourseAccess:
+    def dependency(course_id: RowId, session: SessionDep, user: PageUser) -> CourseAccess:
         found = access.course_access(session, user=user, course=session.get(Course, course_id), need=need)
         return granted(found, what="course")
 
@@ -119,7 +119,7 @@ def _course_dep(need: Role):
 
 
 def _assignment_dep(need: Role):
-    def dependency(assignment_id: int, session: SessionDep, user: PageUser) -> AssignmentAccess:
+    def dependency(assignment_id: RowId, session: SessionDep, user: PageUser) -> AssignmentAccess:
         """A published assignment of a course the user is in (staff also see unpublished ones)."""
         found = access.assignment_access(session, user=user, assignment=session.get(Assignment, assignment_id),
                                          need=need)
@@ -128,7 +128,7 @@ def _assignment_dep(need: Role):
     return dependency
 
 
-def get_submission_access(submission_id: int, session: SessionDep, user: PageUser) -> SubmissionAccess:
+def get_submission_access(submission_id: RowId, session: SessionDep, user: PageUser) -> SubmissionAccess:
     """404 for anyone who may not read it: its existence is not revealed."""
     found = access.submission_access(session, user=user, submission=session.get(Submission, submission_id))
     return granted(found, what="submission")

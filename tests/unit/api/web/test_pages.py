@@ -171,3 +171,11 @@ def test_unknown_pages_are_html_for_browsers(client):
     assert r.status_code == 404 and "There is no such page." in r.text
     r = client.get("/courses/abc", headers={"Accept": "text/html"})
     assert r.status_code in (303, 422)
+
+
+@pytest.mark.parametrize("path", ["/courses/{big}", "/assignments/{big}", "/submissions/{big}",
+                                  "/submissions/{big}/status"])
+def test_an_id_too_large_for_the_database_is_a_page_saying_so_not_a_500(client, path):
+    sign_in(client, "alice")
+    r = client.get(path.format(big=10**20))
+    assert r.status_code == 422 and "wrong value" in r.text

@@ -24,6 +24,7 @@ from gradeflow_core.regrade import activate, latest_run, list_runs, regrade_diff
 from gradeflow_core.versions import VersionError, list_versions, publish_bundle, run_checks
 from gradeflow_protocol.words import describe_version_state
 from gradeflow_api.settings import ApiSettings
+from gradeflow_api.deps import RowId
 from gradeflow_api.web.deps import (CsrfChecked, PageError, PageUser, StaffAssignment, StaffCourse, SubmissionDep,
                                     granted)
 from gradeflow_core import access
@@ -114,7 +115,7 @@ def versions_page(request: Request, found: StaffAssignment, session: SessionDep)
 
 
 @router.post("/assignments/{assignment_id}/versions/{version_id}/regrade", dependencies=[CsrfChecked])
-def regrade(request: Request, found: StaffAssignment, version_id: int, session: SessionDep, user: PageUser,
+def regrade(request: Request, found: StaffAssignment, version_id: RowId, session: SessionDep, user: PageUser,
             settings: SettingsDep, enqueuer: EnqueuerDep) -> Response:
     version = _version_of(session, found, version_id)
     try:
@@ -127,7 +128,7 @@ def regrade(request: Request, found: StaffAssignment, version_id: int, session: 
 
 
 @router.post("/assignments/{assignment_id}/versions/{version_id}/activate", dependencies=[CsrfChecked])
-def make_official(request: Request, found: StaffAssignment, version_id: int, session: SessionDep, user: PageUser,
+def make_official(request: Request, found: StaffAssignment, version_id: RowId, session: SessionDep, user: PageUser,
                   run_id: Annotated[int | None, Form()] = None, force: Annotated[bool, Form()] = False) -> Response:
     version = _version_of(session, found, version_id)
     run = session.get(RegradeRun, run_id) if run_id else None
@@ -143,7 +144,7 @@ def make_official(request: Request, found: StaffAssignment, version_id: int, ses
 
 
 @router.get("/regrades/{run_id}")
-def regrade_page(request: Request, run_id: int, session: SessionDep, user: PageUser) -> Response:
+def regrade_page(request: Request, run_id: RowId, session: SessionDep, user: PageUser) -> Response:
     run = session.get(RegradeRun, run_id)
     found = _staff_assignment_of(run, session, user)
     diff = regrade_diff(session, run)
