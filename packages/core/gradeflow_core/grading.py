@@ -117,6 +117,9 @@ def claim(session: Session, *, submission: Submission, attempt: int, worker: str
     if submission.status.is_final:
         return ClaimRefusal.FINAL
     if submission.status == SubmissionStatus.RUNNING and _fresh(submission, now, timing):
+        if submission.worker == worker[:200]:  # the same worker retrying a claim whose answer it never got
+            submission.last_heartbeat = now
+            return None
         return ClaimRefusal.BUSY
     if submission.runs >= timing.max_runs:
         _fail(submission, f"gave up after {submission.runs} runs without a result", now)

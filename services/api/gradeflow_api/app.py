@@ -19,6 +19,7 @@ from gradeflow_api.reconciler import BrokerReconciler
 from gradeflow_api.polling import QueuePositions, VerifiedTokens
 from gradeflow_api.routes import auth, staff, submissions, worker
 from gradeflow_api.shedding import InFlight, LoadShedder
+from gradeflow_api.status_watch import StatusWatch
 from gradeflow_core.blobs import LocalBlobStore
 from gradeflow_core.db import make_engine, make_session_factory, session_scope
 from gradeflow_core.models import utcnow
@@ -70,12 +71,14 @@ def create_api(settings: ApiSettings, *, enqueuer: Enqueuer | None = None, sweep
         # sync routes and dependencies run on anyio's threads: as many as requests may be in flight, and the
         # pool holds a connection for each of them, so no request ever waits for a thread or a connection
         to_thread.current_default_thread_limiter().total_tokens = settings.thread_budget
+        app.state.status_watch.start()
         stop = threading.Event()
         thread = threading.Thread(target=run_sweeper, args=(app, stop), daemon=True, name="sweeper")
         if sweeper:
             thread.start()
         yield
         stop.set()
+        app.state.status_watch.stop()
         app.state.engine.dispose()
 
     settings.require_api_secret()
@@ -90,6 +93,7 @@ def create_api(settings: ApiSettings, *, enqueuer: Enqueuer | None = None, sweep
     app.state.enqueuer = enqueuer or CeleryEnqueuer(settings)
     app.state.queue_positions = QueuePositions(ttl_s=settings.status_position_ttl_s)  # the status pages' places
     app.state.verified_tokens = VerifiedTokens(settings.secret_key)  # the status poll's cheap path
+    app.state.status_watch = StatusWatch(app.state.engine, interval_s=settings.status_watch_interval_s)
     app.state.in_flight = InFlight(limit=settings.max_in_flight, reserved=settings.worker_reserved,
                                    poll_reserved=settings.poll_reserved, retry_after_s=settings.retry_after_s)
     app.add_middleware(LoadShedder, gate=app.state.in_flight)

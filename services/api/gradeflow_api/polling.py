@@ -86,14 +86,31 @@ def _expiry(token: str) -> float | None:
         return None
 
 
+def shown_columns() -> tuple:
+    """The columns of a submission that `submission_etag` reads."""
+    return (Submission.id, Submission.user_id, Submission.status, Submission.attempt, Submission.runs,
+            Submission.progress, Submission.score, Submission.max_score, Submission.graded_at, Submission.worker,
+            Submission.error)
+
+
+def reader_role(*, is_admin: bool, enrolled: Role | None, owner_id: int, user_id: int) -> Role | None:
+    """The caller's role for reading a submission, None when they may not: gradeflow_core.access's
+    submission_access rule (tests/unit/api/test_polling.py holds the two to the same answers). An admin is an
+    instructor everywhere; staff read any submission of their course; a student, and a former member, their own."""
+    role = Role.INSTRUCTOR if is_admin else enrolled
+    if role is None and owner_id == user_id:
+        role = Role.STUDENT
+    if role is None or (not role.is_staff and owner_id != user_id):
+        return None
+    return role
+
+
 @lru_cache
 def _peek_query() -> Select:
     """The submission's shown columns, the caller (if they exist) and their role in its course: one indexed
     lookup per table, compiled once."""
     uid = bindparam("uid")
-    return (select(Submission.id, Submission.user_id, Submission.status, Submission.attempt, Submission.runs,
-                   Submission.progress, Submission.score, Submission.max_score, Submission.graded_at,
-                   Submission.worker, Submission.error, User.id.label("caller"), User.is_admin, Enrollment.role)
+    return (select(*shown_columns(), User.id.label("caller"), User.is_admin, Enrollment.role)
             .join(Assignment, Assignment.id == Submission.assignment_id)
             .outerjoin(User, User.id == uid)
             .outerjoin(Enrollment, (Enrollment.user_id == uid) & (Enrollment.course_id == Assignment.course_id))
@@ -102,21 +119,13 @@ def _peek_query() -> Select:
 
 def peek(engine: Engine, *, submission_id: int, user_id: int) -> tuple[str, bool] | None:
     """(ETag, staff view) of a submission the caller may read, from one query and no ORM; None whenever the
-    ordinary path must decide (no such submission or caller, or access refused: it answers 401/404).
-
-    The access rule is gradeflow_core.access.submission_access's (tests/unit/api/test_polling.py holds the
-    two to the same answers): an admin is an instructor everywhere; staff read any submission of their
-    course; a student, and a former member, reads their own."""
+    ordinary path must decide (no such submission or caller, or access refused: it answers 401/404)."""
     with engine.connect() as conn:
         row = conn.execute(_peek_query(), {"sid": submission_id, "uid": user_id}).first()
     if row is None or row.caller is None:
         return None
-    role = Role.INSTRUCTOR if row.is_admin else row.role
-    if role is None and row.user_id == user_id:
-        role = Role.STUDENT
-    if role is None or (not role.is_staff and row.user_id != user_id):
-        return None
-    return submission_etag(row, staff=role.is_staff), role.is_staff
+    role = reader_role(is_admin=row.is_admin, enrolled=row.role, owner_id=row.user_id, user_id=user_id)
+    return None if role is None else (submission_etag(row, staff=role.is_staff), role.is_staff)
 
 
 class QueuePositions:

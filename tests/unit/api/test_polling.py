@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from gradeflow_api.polling import QueuePositions, VerifiedTokens, not_modified, peek
+from gradeflow_api.status_watch import StatusWatch, read_watched
 from gradeflow_core import access
 from gradeflow_core.grading import queue_position
 from gradeflow_core.models import AssignmentVersion, Course, Enrollment, User, utcnow
@@ -22,7 +23,7 @@ def _upload(client, headers) -> int:
 
 
 def test_an_unchanged_submission_is_a_304_without_a_body_until_it_changes(api):
-    client, queue, _ = api
+    client, queue, app = api
     alice = login(client, "alice")
     sid = _upload(client, alice)
     first = client.get(f"/api/v1/submissions/{sid}", headers=alice)
@@ -36,6 +37,7 @@ def test_an_unchanged_submission_is_a_304_without_a_body_until_it_changes(api):
     task, _ = queue.sent[0]
     assert client.post("/api/v1/worker/claim", json={"worker": "w"},
                        headers={"Authorization": f"Bearer {task.token}"}).status_code == 200
+    app.state.status_watch.refresh()  # what its thread does every status_watch_interval_s
     changed = client.get(f"/api/v1/submissions/{sid}", headers=alice | {"If-None-Match": etag})
     assert changed.status_code == 200 and changed.json()["status"] == "running"
     assert changed.headers["etag"] != etag
@@ -106,14 +108,19 @@ def test_the_cheap_path_grants_exactly_what_the_core_grants(world):
     version = session.query(AssignmentVersion).first()
     own = {name: add_submission(session, user=users[name], version=version) for name in ("alice", "leaver")}
     session.commit()
+    pairs = [(sub.id, user.id) for sub in own.values() for user in users.values()] + [(own["alice"].id, 10_000)]
+    watched = read_watched(app.state.engine, pairs)  # the status watch's batched read applies the same rule
     for sub in own.values():
         for user in users.values():
             core = access.submission_access(session, user=user, submission=sub)
             cheap = peek(app.state.engine, submission_id=sub.id, user_id=user.id)
             if isinstance(core, access.Denied):
-                assert cheap is None, (user.username, sub.user_id)
+                assert cheap is None and (sub.id, user.id) not in watched, (user.username, sub.user_id)
             else:
                 assert cheap is not None and cheap[1] == core.staff_view, (user.username, sub.user_id)
+                assert watched[(sub.id, user.id)] == cheap
+    assert len(watched) == sum(not isinstance(access.submission_access(session, user=u, submission=s), access.Denied)
+                               for s in own.values() for u in users.values())
     assert peek(app.state.engine, submission_id=own["alice"].id, user_id=10_000) is None  # no such caller
     assert peek(app.state.engine, submission_id=10_000, user_id=users["alice"].id) is None
 
@@ -136,3 +143,28 @@ def test_queue_places_come_from_one_scan_and_match_the_exact_count(world):
     late = add_submission(session, user=users["bob"], version=version)  # queued after the scan: counted exactly
     session.commit()
     assert positions.position(session, late) == queue_position(session, late) == 3
+
+
+def test_the_watch_answers_from_its_last_refresh_and_forgets_idle_pairs(world):
+    app, session, users, _ = world
+    version = session.query(AssignmentVersion).first()
+    sub = add_submission(session, user=users["alice"], version=version)
+    session.commit()
+    watch = StatusWatch(app.state.engine, interval_s=60, idle_s=60)
+    alice = users["alice"].id
+    assert watch.lookup(sub.id, alice) is None  # not read yet
+    watch.refresh()
+    first = watch.lookup(sub.id, alice)
+    assert first == peek(app.state.engine, submission_id=sub.id, user_id=alice)
+    sub.progress = "cell 2 of 5"
+    session.commit()
+    assert watch.lookup(sub.id, alice) == first  # memory, until the next refresh
+    watch.refresh()
+    assert watch.lookup(sub.id, alice) != first
+    watch.idle_s = 0
+    watch._polled[(sub.id, alice)] -= 1  # nobody asked for a while
+    watch.refresh()
+    assert watch._polled == {} and watch._known == {}
+    watch._refreshed_at -= 1000  # the refresh thread stopped: memory is not trusted
+    watch.remember(sub.id, alice, first)
+    assert watch.lookup(sub.id, alice) is None

@@ -164,3 +164,20 @@ def test_a_restarted_api_waits_one_heartbeat_timeout_before_calling_a_worker_sil
     assert grading.sweep(session, timing=timing, now=now, listening_since=now - timedelta(seconds=31)) == [row]
     session.close()
     engine.dispose()
+
+
+def test_a_claim_retried_by_the_same_worker_is_answered_again_not_refused(tmp_path):
+    """The first answer was lost on the way back (a timeout): the retry must not turn into 'busy' and a drop."""
+    from tests.unit.core.conftest import _open
+    from tests.unit.core.world import submit
+
+    engine, session, _, world = _open(f"sqlite:///{tmp_path / 'reclaim.db'}", tmp_path)
+    row = submit(session, world, "alice")
+    timing = grading.Timing(heartbeat_timeout_s=30, queued_timeout_s=3600, max_runs=3)
+    assert grading.claim(session, submission=row, attempt=row.attempt, worker="w1:7", timing=timing) is None
+    assert grading.claim(session, submission=row, attempt=row.attempt, worker="w1:7", timing=timing) is None
+    assert row.runs == 1  # one run, claimed twice
+    assert grading.claim(session, submission=row, attempt=row.attempt, worker="w2:9",
+                         timing=timing) is grading.ClaimRefusal.BUSY
+    session.close()
+    engine.dispose()
