@@ -12,7 +12,7 @@ from gradeflow_api.schemas_staff import (ActivationLogEntry, AssignmentStaff, Re
                                          RosterReportPublic, StudentChangePublic, SubmissionRow, ValidationRunPublic,
                                          VersionPublic)
 from gradeflow_core.deadlines import extensions_by_student, load_policy, recent_uploads
-from gradeflow_protocol.enums import ActivationCause, RegradeItemState, VersionState
+from gradeflow_protocol.enums import RegradeItemState
 from gradeflow_core.gradebook import Cell, Gradebook, cell_for
 from gradeflow_core.models import (Assignment, AssignmentVersion, Extension, ScoreOverride, Submission, User,
                                    utcnow)

@@ -20,7 +20,7 @@ from gradeflow_api.present_staff import extension_public, gradebook_public
 from gradeflow_core.accounts import make_invite_token
 from gradeflow_core.deadlines import (ExtensionError, PolicySettings, grant_extension, list_extensions, policy_settings,
                                       revoke_extension, save_policy)
-from gradeflow_protocol.enums import CountedSubmission, LateMode, Role
+from gradeflow_protocol.enums import CountedSubmission, LateMode
 from gradeflow_core.gradebook import build_gradebook, course_students
 from gradeflow_core.gradebook_export import to_canvas, to_csv
 from gradeflow_core.models import Enrollment, User
