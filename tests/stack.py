@@ -147,3 +147,35 @@ def _start_api(env: dict[str, str], var_dir: Path, port: int) -> subprocess.Pope
                            stdout=api_log, stderr=subprocess.STDOUT, start_new_session=True)
     wait_port(port)
     return api
+
+
+def descendants(roots: list[int]) -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, uid) of every process below `roots` (read from /proc: only what we started)."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        table[int(entry.name)] = (int(fields["PPid"].strip()), int(fields["Uid"].split()[0]))
+    found, frontier = {}, set(roots)
+    while frontier:
+        children = {pid for pid, (ppid, _) in table.items() if ppid in frontier and pid not in found}
+        found.update({pid: table[pid] for pid in children})
+        frontier = children
+    return found
+
+
+def leftover_sandbox_processes(stack: Stack, uid: int = 65534) -> list[int]:
+    """Student processes of this stack that outlived their run. A warm kernel waiting for the next submission
+    (one per worker process, with no child of its own) is expected; anything else is a leftover."""
+    tree = descendants([w.pid for w in stack.workers])
+    student = [pid for pid, (_, owner) in tree.items() if owner == uid]
+    parents_of_student = {tree[pid][0] for pid in student}
+    waiting = [pid for pid in student if tree[pid][0] not in student and pid not in parents_of_student]
+    allowed = len(stack.workers) * int(stack.env.get("GRADEFLOW_WARM_KERNELS", "1") or 0)
+    leftovers = [pid for pid in student if pid not in waiting]
+    return leftovers + (waiting[allowed:] if len(waiting) > allowed else [])

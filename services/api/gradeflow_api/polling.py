@@ -86,6 +86,28 @@ def _expiry(token: str) -> float | None:
         return None
 
 
+class AnswerCache:
+    """Serialised answers by ETag, for a poll without If-None-Match of a submission that has not changed (a
+    page load, a second viewer): the ETag names everything the answer shows, so one ETag is one answer.
+    Bounded by bytes, oldest out first; used on the event loop thread only."""
+
+    def __init__(self, max_bytes: int = 32 * 2**20, max_answer_bytes: int = 256 * 2**10) -> None:
+        self.max_bytes, self.max_answer_bytes = max_bytes, max_answer_bytes
+        self._answers: dict[str, bytes] = {}
+        self._bytes = 0
+
+    def get(self, etag: str) -> bytes | None:
+        return self._answers.get(etag)
+
+    def put(self, etag: str, body: bytes) -> None:
+        if len(body) > self.max_answer_bytes or etag in self._answers:
+            return
+        self._answers[etag] = body
+        self._bytes += len(body)
+        while self._bytes > self.max_bytes:
+            self._bytes -= len(self._answers.pop(next(iter(self._answers))))
+
+
 def shown_columns() -> tuple:
     """The columns of a submission that `submission_etag` reads."""
     return (Submission.id, Submission.user_id, Submission.status, Submission.attempt, Submission.runs,

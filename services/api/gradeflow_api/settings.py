@@ -37,7 +37,7 @@ class ApiSettings(CommonSettings):
     retry_after_s: int = 2  # what a shed request, or one the database could not serve, is told to wait
     db_busy_timeout_s: float = 5.0  # longest wait for SQLite's write lock or a pooled connection; then 503
     status_position_ttl_s: float = 1.0  # queue positions on the status page are at most this old
-    status_watch_interval_s: float = 0.5  # a 304 to a status poll is at most this late to notice a change; 0: off
+    status_watch_interval_s: float = 1.0  # a 304 to a status poll is at most this late to notice a change; 0: off
 
     # Observability (gradeflow_api.metrics, gradeflow_api.health)
     metrics_token: str = ""  # set: /metrics needs "Authorization: Bearer <token>"; unset: open in development only

@@ -2,10 +2,12 @@
 
 On deadline night a thousand students poll GET /api/v1/submissions/{id} every second or two, and almost every
 answer is 304. Reading the row for each poll costs a database round trip and a hop to a worker thread, in a
-process that has one core's worth of Python; instead one thread reads every watched submission, its callers
-and their roles in three queries every `interval_s`, and a poll whose ETag is current is answered from memory.
-A 304 is at most `interval_s` late to notice a change; a caller the access rule no longer lets in drops out
-at the next refresh; a pair nobody polled for `idle_s` is forgotten.
+process that has one core's worth of Python; instead one thread reads every watched submission in one query
+every `interval_s` (and the callers' roles every `access_every` refreshes), and a poll whose ETag is current
+is answered from memory. A change committed by this process (an upload, a worker's claim or result, the sweeper) is seen at once
+(`follow` hooks the session factory); one made elsewhere (another API replica, the CLI) at most `interval_s`
+late. A caller the access rule no longer lets in drops out within `access_every` refreshes; a pair nobody
+polled for `idle_s` is forgotten.
 """
 from __future__ import annotations
 
@@ -13,11 +15,14 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Row, event, select
+from sqlalchemy.orm import sessionmaker
 
 from gradeflow_api.polling import reader_role, shown_columns, submission_etag
 from gradeflow_core.models import Assignment, Enrollment, Submission, User
+from gradeflow_protocol.enums import Role
 
 log = logging.getLogger(__name__)
 Key = tuple[int, int]  # (submission id, caller's user id)
@@ -29,11 +34,16 @@ class StatusWatch:
     """`lookup` and `remember` run on the event loop; `refresh` on the watch's own thread. Each refresh
     replaces the whole map at once, so a reader sees one refresh or the next, never a mix."""
 
-    def __init__(self, engine: Engine, *, interval_s: float = 0.5, idle_s: float = 60.0,
+    def __init__(self, engine: Engine, *, interval_s: float = 1.0, access_every: int = 10, idle_s: float = 60.0,
                  max_watched: int = 50_000) -> None:
         self.engine, self.interval_s, self.idle_s, self.max_watched = engine, interval_s, idle_s, max_watched
+        self.access_every = max(access_every, 1)
         self._polled: dict[Key, float] = {}
         self._known: dict[Key, Seen] = {}
+        self._roles = Roles()
+        self._etags: dict[tuple, str] = {}  # (shown row, staff) -> ETag, for rows that did not change
+        self._refreshes = 0
+        self._changed: dict[int, float] = {}  # submission id -> when this process committed a change to it
         self._refreshed_at = float("-inf")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -44,13 +54,37 @@ class StatusWatch:
         key, now = (submission_id, user_id), time.monotonic()
         if key in self._polled or len(self._polled) < self.max_watched:
             self._polled[key] = now
-        if now - self._refreshed_at > 2 * self.interval_s:
+        if now - self._refreshed_at > 2 * self.interval_s or submission_id in self._changed:
             return None
         return self._known.get(key)
 
     def remember(self, submission_id: int, user_id: int, seen: Seen) -> None:
         """A fresher answer read on the request's path; the next refresh reads it again anyway."""
         self._known[(submission_id, user_id)] = seen
+
+    def changed(self, submission_ids: Iterable[int]) -> None:
+        """Committed changes: memory is not trusted for them until a refresh that started afterwards."""
+        now = time.monotonic()
+        for submission_id in submission_ids:
+            self._changed[submission_id] = now
+
+    def follow(self, factory: sessionmaker) -> None:
+        """Hear of every Submission row that factory's sessions change, once their transaction commits."""
+
+        @event.listens_for(factory, "after_flush")
+        def _flushed(session, _context) -> None:
+            touched = session.info.setdefault("status_watch", set())
+            touched.update(obj.id for obj in (*session.new, *session.dirty) if isinstance(obj, Submission))
+
+        @event.listens_for(factory, "after_commit")
+        def _committed(session) -> None:
+            touched = session.info.pop("status_watch", None)
+            if touched:
+                self.changed(touched)
+
+        @event.listens_for(factory, "after_rollback")
+        def _rolled_back(session) -> None:
+            session.info.pop("status_watch", None)
 
     def refresh(self) -> None:
         now = time.monotonic()
@@ -59,8 +93,24 @@ class StatusWatch:
             if now - at > self.idle_s:
                 self._polled.pop(key, None)
         keys = [key for key, at in polled.items() if now - at <= self.idle_s]
-        self._known = read_watched(self.engine, keys) if keys else {}
-        self._refreshed_at = now
+        users = {user_id for _, user_id in keys}
+        if self._refreshes % self.access_every == 0 or not users <= self._roles.users:
+            self._roles = read_roles(self.engine, users)
+        self._refreshes += 1
+        rows = read_rows(self.engine, {submission_id for submission_id, _ in keys})
+        etags, known = {}, {}
+        for submission_id, user_id in keys:
+            row = rows.get(submission_id)
+            role = self._roles.reader(row, user_id) if row is not None else None
+            if role is None:
+                continue
+            memo = (tuple(row), role.is_staff)
+            etag = etags[memo] = self._etags.get(memo) or submission_etag(row, staff=role.is_staff)
+            known[(submission_id, user_id)] = (etag, role.is_staff)
+        self._known, self._etags, self._refreshed_at = known, etags, now
+        for submission_id, at in list(self._changed.items()):
+            if at < now:  # changed before this refresh read it
+                self._changed.pop(submission_id, None)
 
     def start(self) -> None:
         if self.interval_s > 0 and self._thread is None:
@@ -81,29 +131,50 @@ class StatusWatch:
                 self._known = {}
 
 
+@dataclass(frozen=True)
+class Roles:
+    """Who the watched callers are: admin or not, and their role per course."""
+
+    admins: dict[int, bool] = field(default_factory=dict)
+    enrolled: dict[tuple[int, int], Role] = field(default_factory=dict)
+
+    @property
+    def users(self) -> set[int]:
+        return set(self.admins)
+
+    def reader(self, row, user_id: int) -> Role | None:
+        if user_id not in self.admins:  # no such user (any more)
+            return None
+        return reader_role(is_admin=self.admins[user_id], enrolled=self.enrolled.get((user_id, row.course_id)),
+                           owner_id=row.user_id, user_id=user_id)
+
+
 def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
     ordered = sorted(set(ids))
     for start in range(0, len(ordered), CHUNK):
         yield ordered[start:start + CHUNK]
 
 
-def read_watched(engine: Engine, keys: list[Key]) -> dict[Key, Seen]:
-    """(ETag, staff view) of every pair whose caller may read the submission, in three queries per chunk."""
+def read_rows(engine: Engine, submission_ids: set[int]) -> dict[int, Row]:
+    """The shown columns (and course) of each submission, by id."""
+    query = select(*shown_columns(), Assignment.course_id).join(Assignment, Assignment.id == Submission.assignment_id)
     with engine.connect() as conn:
-        rows = {row.id: row for ids in _chunks(s for s, _ in keys) for row in conn.execute(
-            select(*shown_columns(), Assignment.course_id).join(Assignment, Assignment.id == Submission.assignment_id)
-            .where(Submission.id.in_(ids)))}
-        admins = {row.id: row.is_admin for ids in _chunks(u for _, u in keys) for row in conn.execute(
-            select(User.id, User.is_admin).where(User.id.in_(ids)))}
-        roles = {(row.user_id, row.course_id): row.role for ids in _chunks(u for _, u in keys) for row in conn.execute(
-            select(Enrollment.user_id, Enrollment.course_id, Enrollment.role).where(Enrollment.user_id.in_(ids)))}
-    known = {}
-    for submission_id, user_id in keys:
-        row = rows.get(submission_id)
-        if row is None or user_id not in admins:
-            continue
-        role = reader_role(is_admin=admins[user_id], enrolled=roles.get((user_id, row.course_id)),
-                           owner_id=row.user_id, user_id=user_id)
-        if role is not None:
-            known[(submission_id, user_id)] = (submission_etag(row, staff=role.is_staff), role.is_staff)
-    return known
+        return {row.id: row for ids in _chunks(submission_ids)
+                for row in conn.execute(query.where(Submission.id.in_(ids))).all()}
+
+
+def read_roles(engine: Engine, user_ids: set[int]) -> Roles:
+    with engine.connect() as conn:
+        admins = {row.id: row.is_admin for ids in _chunks(user_ids)
+                  for row in conn.execute(select(User.id, User.is_admin).where(User.id.in_(ids))).all()}
+        enrolled = {(row.user_id, row.course_id): row.role for ids in _chunks(user_ids) for row in conn.execute(
+            select(Enrollment.user_id, Enrollment.course_id, Enrollment.role).where(Enrollment.user_id.in_(ids))).all()}
+    return Roles(admins=admins, enrolled=enrolled)
+
+
+def read_watched(engine: Engine, keys: list[Key]) -> dict[Key, Seen]:
+    """(ETag, staff view) of every pair whose caller may read the submission: what one refresh computes."""
+    watch = StatusWatch(engine)
+    watch._polled = dict.fromkeys(keys, time.monotonic())
+    watch.refresh()
+    return watch._known

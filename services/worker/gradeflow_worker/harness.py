@@ -61,9 +61,11 @@ def grade(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox
           progress: Progress = lambda _: None, pool: KernelPool | None = None) -> ResultPost:
     """Grade one attempt, in a warm kernel from `pool` when one fits the job's limits, else in one started now.
     Raises only for infrastructure failures (the caller retries)."""
+    began, began_epoch = time.monotonic(), time.time()
     specs = load_checks(bundle_dir / "checks")
     record = RunRecord.for_limits(job.limits)
     start = time.monotonic()
+    record.log.append(f"timing: harness began at epoch {began_epoch:.3f}; checks loaded in {start - began:.3f} s")
     slot = pool.take(job.limits) if pool is not None else None
     if pool is not None:
         pool.refill(job.limits)  # the next kernel starts while this one runs
@@ -74,13 +76,17 @@ def grade(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox
         else:
             slot = _cold_slot(job, submission=submission, bundle_dir=bundle_dir, sandbox=sandbox, config=config)
         kernel = slot.kernel
+        record.log.append(f"timing: kernel ready for the cells {time.monotonic() - start:.3f} s after the checks loaded")
         progress("running")
         state, checks = _drive(kernel, job, specs, submission_cells(job.kind, submission), record,
                                deadline=start + job.limits.time_limit_s, progress=progress)
         record.capture(kernel.process)
     finally:
         if slot is not None:
+            closing = time.monotonic()
             slot.close()
+            record.log.append(f"timing: sandbox closed in {time.monotonic() - closing:.3f} s; "
+                              f"harness ended at epoch {time.time():.3f}")
     return _result(job, state, checks, record, wall=time.monotonic() - start)
 
 
@@ -104,11 +110,15 @@ def _cold_slot(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sa
 def _drive(kernel: SandboxedKernel, job: JobSpec, specs: list[CheckSpec], cells: list[str], record: RunRecord, *,
            deadline: float, progress: Progress) -> tuple[RunState, list[CheckResult]]:
     """The student's cells, then the checks, each outcome explained by the sandbox's limits where it can be."""
+    began = time.monotonic()
     state = _run_cells(kernel, cells, sink=record.student_out, deadline=deadline, limits=job.limits, progress=progress)
     _refine_outcome(kernel, state)
+    record.log.append(f"timing: {len(cells)} cells ran in {time.monotonic() - began:.3f} s")
+    began = time.monotonic()
     checks = _run_checks(kernel, specs, state, sink=record.check_out, job=job, deadline=deadline,
                          log=record.log.append, progress=progress)
     _refine_outcome(kernel, state)
+    record.log.append(f"timing: {len(specs)} checks ran in {time.monotonic() - began:.3f} s")
     return state, checks
 
 
@@ -178,8 +188,10 @@ def _run_checks(kernel: SandboxedKernel, specs: list[CheckSpec], state: RunState
             state.outcome, state.detail = RunOutcome.TIMEOUT, "the checks ran past the run's time limit"
             return results + not_run(specs[index:], "Not run: the time limit for the whole run was reached.")
         try:
+            began = time.monotonic()
             results.append(run_check(spec, student, seed=job.seed, timeout=min(job.limits.check_timeout_s, remaining),
                                      log=log))
+            log(f"timing: check {spec.name} {time.monotonic() - began:.3f} s")
         except KernelDied as exc:
             state.outcome, state.detail, state.kernel_alive = RunOutcome.CRASHED, "while the checks were running", False
             results.append(CheckResult(name=spec.name, score=0, max_score=spec.points, passed=False, message=str(exc)))

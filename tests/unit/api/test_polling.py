@@ -37,10 +37,10 @@ def test_an_unchanged_submission_is_a_304_without_a_body_until_it_changes(api):
     task, _ = queue.sent[0]
     assert client.post("/api/v1/worker/claim", json={"worker": "w"},
                        headers={"Authorization": f"Bearer {task.token}"}).status_code == 200
-    app.state.status_watch.refresh()  # what its thread does every status_watch_interval_s
     changed = client.get(f"/api/v1/submissions/{sid}", headers=alice | {"If-None-Match": etag})
-    assert changed.status_code == 200 and changed.json()["status"] == "running"
+    assert changed.status_code == 200 and changed.json()["status"] == "running"  # seen at once, no refresh waited
     assert changed.headers["etag"] != etag
+    assert client.get(f"/api/v1/submissions/{sid}", headers=alice).json()["status"] == "running"
 
 
 def test_an_etag_opens_nothing_to_someone_who_may_not_read_it(api):
@@ -165,6 +165,13 @@ def test_the_watch_answers_from_its_last_refresh_and_forgets_idle_pairs(world):
     watch._polled[(sub.id, alice)] -= 1  # nobody asked for a while
     watch.refresh()
     assert watch._polled == {} and watch._known == {}
+    watch.idle_s = 60
+    watch.lookup(sub.id, alice)
+    watch.refresh()
+    watch.changed([sub.id])  # committed by this process: not trusted until the next refresh
+    assert watch.lookup(sub.id, alice) is None
+    watch.refresh()
+    assert watch.lookup(sub.id, alice) is not None
     watch._refreshed_at -= 1000  # the refresh thread stopped: memory is not trusted
     watch.remember(sub.id, alice, first)
     assert watch.lookup(sub.id, alice) is None
