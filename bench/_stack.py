@@ -84,7 +84,7 @@ class CpuAccount:
         self.path = path
 
     @classmethod
-    def create(cls) -> "CpuAccount | None":
+    def create(cls) -> CpuAccount | None:
         import uuid
 
         path = cls.ROOT / f"gf-bench-{uuid.uuid4().hex[:8]}"
@@ -122,8 +122,8 @@ def start_worker_in(stack: Stack, account: CpuAccount | None, *, name: str = "w1
     command = [sys.executable, "-m", "gradeflow_cli.main", "worker", "--hostname", f"{name}@%h"]
     if account is not None:
         command = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(account.procs), *command]
-    proc = subprocess.Popen(command, env=stack.env, stdout=open(log_path, "ab"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    log = open(log_path, "ab")  # noqa: SIM115 - the worker writes to it for as long as it runs
+    proc = subprocess.Popen(command, env=stack.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     stack.workers.append(proc)
     end = time.monotonic() + timeout
     while count_lines(log_path, "ready.") == 0:  # Celery's "celery@w1 ready."

@@ -13,8 +13,9 @@ upload first (the worker's first kernel is started with the operator's default l
 The stack runs with the shipped defaults (bench/_stack.embedded_defaults) and one grading process.
 
 Where the time goes comes from the submission row (claimed at) and the harness's "timing:" lines in the TA
-log; then a probe in this process grades the notebook's checks in a bubblewrap kernel of its own and counts
-and times the kernel requests they make.
+log. Then, in this process: a probe runs the checks in a bubblewrap kernel of its own and counts and times the
+kernel requests they make; and harness.grade runs with a warm pool, alternately with the pool's refill held
+until after the run and with the next kernel starting beside the run, as the worker does (--pairs).
 """
 from __future__ import annotations
 
@@ -30,7 +31,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-
 from _stack import NOTEBOOK, ROOT, bench_stack, count_lines, embedded_defaults, loadavg
 
 POLL_S = 0.02
@@ -47,7 +47,9 @@ TIMING = {  # harness TA-log line -> the phases it gives (seconds; epochs for th
     "checks": re.compile(r"\d+ checks ran in ([\d.]+) s"),
     "closed": re.compile(r"sandbox closed in ([\d.]+) s; harness ended at epoch ([\d.]+)"),
 }
-PHASES = (("upload", "upload POST (until the row exists)"), ("dispatch", "created -> claimed (Redis, Celery, claim)"),
+RECEIVED = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}): INFO/MainProcess\] Task gradeflow\.grade\[.*\] received")
+PHASES = (("upload", "upload POST (until the row exists)"), ("queue", "created -> Celery received (commit, Redis)"),
+          ("claim", "received -> claimed (pool child, claim call)"),
           ("fetch", "claimed -> harness began (file, bundle, unpack)"), ("load", "checks loaded"),
           ("handover", "warm kernel taken + handed the file"), ("cells", "student's cells"),
           ("checks", "hidden checks"), ("close", "sandbox closed"), ("post", "harness end -> graded (post result)"),
@@ -56,7 +58,7 @@ PHASES = (("upload", "upload POST (until the row exists)"), ("dispatch", "create
 
 def utc(text: str) -> float:
     """An epoch from the API's JSON or an SQLite column (naive there: UTC)."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(text)
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
@@ -68,6 +70,7 @@ def bare_nbclient(workdir: Path) -> tuple[float, float]:
     marks: dict[str, float] = {}
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = NotebookClient(notebook, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(workdir)}},
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # not its TCP warning each round
                             on_notebook_start=lambda **_: marks.setdefault("started", time.perf_counter()))
     began = time.perf_counter()
     client.execute()
@@ -94,7 +97,13 @@ def graded_round(http: httpx.Client, upload_url: str, data: bytes) -> dict:
         time.sleep(POLL_S)
 
 
-def breakdown(db: Path, graded: dict) -> dict[str, float]:
+def received_epochs(log: Path) -> list[float]:
+    """When Celery's main process received each task, from the worker's log (local time, milliseconds)."""
+    found = (RECEIVED.match(line) for line in log.read_text(errors="replace").splitlines())
+    return [datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp() for m in found if m]
+
+
+def breakdown(db: Path, graded: dict, received: float) -> dict[str, float]:
     """Seconds per phase (PHASES) from the row, the harness's timing lines and the client's clock."""
     with sqlite3.connect(db) as conn:
         created, started, finished = conn.execute(
@@ -106,7 +115,8 @@ def breakdown(db: Path, graded: dict) -> dict[str, float]:
         return {}
     created, started, finished = utc(created), utc(started), utc(finished)
     (began, load), (closed, ended) = found["began"], found["closed"]
-    return {"upload": created - graded["posted"], "dispatch": started - created, "fetch": began - started,
+    return {"upload": created - graded["posted"], "queue": received - created, "claim": started - received,
+            "fetch": began - started,
             "load": load, "handover": found["kernel"][0], "cells": found["cells"][0], "checks": found["checks"][0],
             "close": closed, "post": finished - ended, "seen": graded["seen"] - finished,
             "warm": float("warm kernel (started in" in log)}
@@ -134,11 +144,13 @@ def run_rounds(stack, rounds: int, pause: float) -> tuple[list[dict], list[tuple
         for _ in range(rounds):
             waits.append(wait_refill(log, count_lines(log, "warm pool: hit") + count_lines(log, "warm pool: miss") + 1,
                                      pause=pause))
-            graded = graded_round(http, upload_url, data)
-            rows.append(graded | {"phases": breakdown(stack.var_dir / "gradeflow.db", graded)})
+            rows.append(graded_round(http, upload_url, data))
             nbclient_runs.append(bare_nbclient(Path(tmp)))
             execs.append(plain_exec(Path(tmp)))
     http.close()
+    received = received_epochs(log)[1:]  # one task per upload, in order; the first was the warm-up's
+    for row, when in zip(rows, received if len(received) == len(rows) else [float("nan")] * len(rows)):
+        row["phases"] = breakdown(stack.var_dir / "gradeflow.db", row, when)
     return rows, nbclient_runs, execs, waits
 
 
@@ -162,21 +174,88 @@ class CountingStudent:
         return timed
 
 
-def probe_requests() -> str:
-    """The checks run in a bubblewrap kernel of this process's own: kernel requests, their cost, a bare execute."""
-    from gradeflow_graders.runner import load_checks, run_check
+def _probe_kernel(root: Path, name: str):
     from gradeflow_protocol.messages import Limits
-    from gradeflow_worker.cells import submission_cells
-    from gradeflow_worker.kernel import OutputSink, SandboxedKernel
+    from gradeflow_worker.kernel import SandboxedKernel
     from gradeflow_worker.sandbox.base import SandboxSpec
     from gradeflow_worker.sandbox.bwrap import BubblewrapSandbox
-    from gradeflow_protocol.enums import SubmissionKind
+
+    spec = SandboxSpec(run_id=f"bench-latency-{name}", argv=[], ipc_dir=root / name / "ipc", files={},
+                       public_dir=None, limits=Limits())
+    return SandboxedKernel(BubblewrapSandbox(), spec, python=sys.executable)
+
+
+def _timed_checks(kernel, sink) -> tuple[float, list[float]]:
+    from gradeflow_graders.runner import load_checks, run_check
     from gradeflow_worker.student import KernelStudent
 
+    student = CountingStudent(KernelStudent(kernel, sink=sink))
+    began = time.perf_counter()
+    for spec in load_checks(ROOT / "assignments" / "ode-theta" / "checks"):
+        run_check(spec, student, seed=1, timeout=30, log=lambda _: None)
+    return time.perf_counter() - began, student.seconds
+
+
+def _held_pool(start):
+    """A KernelPool whose refill can be held back, so a run can be timed with and without a kernel starting."""
+    from gradeflow_worker.warm import KernelPool
+
+    class HeldPool(KernelPool):
+        held = False
+
+        def refill(self, limits) -> None:
+            if not self.held:
+                super().refill(limits)
+    return HeldPool(start, size=1)
+
+
+def harness_ab(pairs: int) -> tuple[list[float], list[float]]:
+    """harness.grade in this process with a warm pool, as the worker calls it, alternately with the pool's
+    refill held back until after the run and with it starting the next kernel beside the run (what the worker
+    does): the hidden checks' seconds of each."""
+    import hashlib
+    import tomllib
+
+    from gradeflow_protocol.enums import SubmissionKind
+    from gradeflow_protocol.messages import JobSpec, Limits
+    from gradeflow_worker.harness import HarnessConfig, grade
+    from gradeflow_worker.sandbox.bwrap import BubblewrapSandbox
+    from gradeflow_worker.warm import start_slot
+
+    folder = ROOT / "assignments" / "ode-theta"
+    resources = tomllib.loads((folder / "assignment.toml").read_text())["resources"]
+    limits = Limits(**{k: v for k, v in resources.items() if k in Limits.model_fields})
+    data, sandbox, checks = NOTEBOOK.read_bytes(), BubblewrapSandbox(), {False: [], True: []}
     with tempfile.TemporaryDirectory() as tmp:
-        spec = SandboxSpec(run_id="bench-latency-probe", argv=[], ipc_dir=Path(tmp) / "ipc", files={}, public_dir=None,
-                           limits=Limits())
-        kernel = SandboxedKernel(BubblewrapSandbox(), spec, python=sys.executable)
+        config = HarnessConfig(run_dir=Path(tmp), python=sys.executable)
+        pool = _held_pool(lambda lim: start_slot(sandbox, run_dir=config.run_dir, python=config.python, limits=lim))
+        try:
+            for index in range(2 * pairs):
+                beside = index % 2 == 1
+                pool.held = False
+                pool.refill(limits)
+                pool.wait_ready(120)
+                time.sleep(1.0)
+                pool.held = not beside
+                job = JobSpec(submission_id=index + 1, attempt=1, kind=SubmissionKind.NOTEBOOK, filename="solution.ipynb",
+                              submission_sha256=hashlib.sha256(data).hexdigest(), bundle_sha256="0" * 64,
+                              assignment_slug="ode-theta", limits=limits, seed=index)
+                result = grade(job, submission=data, bundle_dir=folder, sandbox=sandbox, config=config, pool=pool)
+                checks[beside].append(float(TIMING["checks"].search(result.log).group(1)))
+        finally:
+            pool.close()
+    return checks[False], checks[True]
+
+
+def probe_requests() -> str:
+    """The checks run in a bubblewrap kernel of this process's own: how many kernel requests they make, what
+    each costs, and what a bare execute costs."""
+    from gradeflow_protocol.enums import SubmissionKind
+    from gradeflow_worker.cells import submission_cells
+    from gradeflow_worker.kernel import OutputSink
+
+    with tempfile.TemporaryDirectory() as tmp:
+        kernel = _probe_kernel(Path(tmp), "probe")
         began = time.perf_counter()
         kernel.start()
         started = time.perf_counter() - began
@@ -186,19 +265,15 @@ def probe_requests() -> str:
                 kernel.execute(source, timeout=60, sink=sink)
             bare = []
             for _ in range(20):
-                t = time.perf_counter()
+                began = time.perf_counter()
                 kernel.execute("pass", timeout=10, sink=sink)
-                bare.append(time.perf_counter() - t)
-            student = CountingStudent(KernelStudent(kernel, sink=sink))
-            t = time.perf_counter()
-            for spec_ in load_checks(ROOT / "assignments" / "ode-theta" / "checks"):
-                run_check(spec_, student, seed=1, timeout=30, log=lambda _: None)
-            checks = time.perf_counter() - t
+                bare.append(time.perf_counter() - began)
+            alone, requests = _timed_checks(kernel, sink)
         finally:
             kernel.close()
-    return (f"probe (one bwrap kernel, this process): kernel start {started:.2f} s; the 8 checks made "
-            f"{len(student.seconds)} kernel requests in {checks:.2f} s: median {statistics.median(student.seconds) * 1000:.0f} ms "
-            f"each ({sum(student.seconds):.2f} s in requests); a bare execute('pass') median "
+    return (f"probe (a bwrap kernel started by this process): kernel start {started:.2f} s; the 8 checks made "
+            f"{len(requests)} kernel requests in {alone:.2f} s: median {statistics.median(requests) * 1000:.0f} ms "
+            f"each ({sum(requests):.2f} s in requests); a bare execute('pass') median "
             f"{statistics.median(bare) * 1000:.0f} ms")
 
 
@@ -232,6 +307,7 @@ def report(rows: list[dict], nbclient_runs, execs, waits, pause: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--pairs", type=int, default=4, help="runs of each kind in the in-process refill comparison")
     parser.add_argument("--pause", type=float, default=1.5, help="seconds after the pool refilled, before a round")
     args = parser.parse_args()
     print(f"load average at start: {loadavg()} ({Path('/proc/cpuinfo').read_text().count('processor')} cores)",
@@ -241,6 +317,10 @@ def main() -> None:
         rows, nbclient_runs, execs, waits = run_rounds(stack, args.rounds, args.pause)
     report(rows, nbclient_runs, execs, waits, args.pause)
     print(probe_requests())
+    alone, beside = harness_ab(args.pairs)
+    print(f"harness.grade in this process, warm pool, {args.pairs} runs each: hidden checks median "
+          f"{statistics.median(alone):.2f} s with the refill held until after the run, "
+          f"{statistics.median(beside):.2f} s with the next kernel starting beside the run (as the worker does)")
     print(f"load average at end: {loadavg()}")
 
 
