@@ -87,6 +87,8 @@ class CpuAccount:
     def create(cls) -> CpuAccount | None:
         import uuid
 
+        if cls.ROOT.resolve() == (cls.ROOT.parent / "cpu").resolve():
+            return None  # cpu and cpuacct mounted together: each sandbox moves into a cpu group of its own, out of ours
         path = cls.ROOT / f"gf-bench-{uuid.uuid4().hex[:8]}"
         try:
             path.mkdir()

@@ -20,6 +20,7 @@ until after the run and with the next kernel starting beside the run, as the wor
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sqlite3
 import statistics
@@ -51,7 +52,7 @@ RECEIVED = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}): INFO/MainProc
 PHASES = (("upload", "upload POST (until the row exists)"), ("queue", "created -> Celery received (commit, Redis)"),
           ("claim", "received -> claimed (pool child, claim call)"),
           ("fetch", "claimed -> harness began (file, bundle, unpack)"), ("load", "checks loaded"),
-          ("handover", "warm kernel taken + handed the file"), ("cells", "student's cells"),
+          ("handover", "kernel: warm one taken + handed the file"), ("cells", "student's cells"),
           ("checks", "hidden checks"), ("close", "sandbox closed"), ("post", "harness end -> graded (post result)"),
           ("seen", "graded -> the student's poll saw it"))
 
@@ -84,7 +85,7 @@ def plain_exec(workdir: Path) -> float:
     return time.perf_counter() - began
 
 
-def graded_round(http: httpx.Client, upload_url: str, data: bytes) -> dict:
+def graded_round(http: httpx.Client, upload_url: str, data: bytes, poll: float = POLL_S) -> dict:
     """Upload, poll until final; the client's epochs around it and the final JSON."""
     posted = time.time()
     response = http.post(upload_url, files={"file": ("solution.ipynb", data)}, timeout=60)
@@ -94,7 +95,7 @@ def graded_round(http: httpx.Client, upload_url: str, data: bytes) -> dict:
         body = http.get(f"/api/v1/submissions/{sid}").json()
         if body["status"] in ("graded", "failed"):
             return {"id": sid, "posted": posted, "seen": time.time(), "body": body}
-        time.sleep(POLL_S)
+        time.sleep(poll)
 
 
 def received_epochs(log: Path) -> list[float]:
@@ -131,20 +132,22 @@ def wait_refill(log: Path, ready: int, *, pause: float, timeout: float = 120.0) 
     return time.monotonic() - began
 
 
-def run_rounds(stack, rounds: int, pause: float) -> tuple[list[dict], list[tuple[float, float]], list[float], list[float]]:
+def run_rounds(stack, rounds: int, pause: float, poll: float) -> tuple[list[dict], list[tuple[float, float]], list[float],
+                                                                       list[float]]:
     data = NOTEBOOK.read_bytes()
     token = stack.token("student1")
     http = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
     upload_url = f"/api/v1/assignments/{stack.assignment_id()}/submissions"
     log = stack.var_dir / "worker-w1.log"
-    wait_refill(log, 1, pause=0)  # the kernel the worker started at launch (its default limits)
+    warm = "GRADEFLOW_WARM_KERNELS=0" not in " ".join(f"{k}={v}" for k, v in stack.env.items())
+    wait_refill(log, 1 if warm else 0, pause=0)  # the kernel the worker started at launch (its default limits)
     graded_round(http, upload_url, data)  # warm-up: the pool then holds a kernel with this assignment's limits
     rows, nbclient_runs, execs, waits = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(rounds):
-            waits.append(wait_refill(log, count_lines(log, "warm pool: hit") + count_lines(log, "warm pool: miss") + 1,
-                                     pause=pause))
-            rows.append(graded_round(http, upload_url, data))
+            taken = count_lines(log, "warm pool: hit") + count_lines(log, "warm pool: miss")
+            waits.append(wait_refill(log, taken + 1 if warm else 0, pause=pause))
+            rows.append(graded_round(http, upload_url, data, poll))
             nbclient_runs.append(bare_nbclient(Path(tmp)))
             execs.append(plain_exec(Path(tmp)))
     http.close()
@@ -185,15 +188,46 @@ def _probe_kernel(root: Path, name: str):
     return SandboxedKernel(BubblewrapSandbox(), spec, python=sys.executable)
 
 
-def _timed_checks(kernel, sink) -> tuple[float, list[float]]:
+def _timed_checks(kernel, sink) -> tuple[float, list[float], float]:
+    """(seconds, each request's seconds, score) of the assignment's checks against the kernel."""
     from gradeflow_graders.runner import load_checks, run_check
     from gradeflow_worker.student import KernelStudent
 
     student = CountingStudent(KernelStudent(kernel, sink=sink))
-    began = time.perf_counter()
+    began, score = time.perf_counter(), 0.0
     for spec in load_checks(ROOT / "assignments" / "ode-theta" / "checks"):
-        run_check(spec, student, seed=1, timeout=30, log=lambda _: None)
-    return time.perf_counter() - began, student.seconds
+        score += run_check(spec, student, seed=1, timeout=30, log=lambda _: None).score
+    return time.perf_counter() - began, student.seconds, score
+
+
+def _defined_once():
+    """A what-if for the probe: the request snippet defined once in the kernel as a function of (request, ipc
+    dir, nonce), each request then a one-line call, instead of the whole snippet sent and compiled each time.
+    Returns (the definition to execute once, a replacement for kernel_snippets.request_code)."""
+    from gradeflow_worker import kernel_snippets
+
+    class Name(str):  # formats as itself, repr included: splices a variable where the template has a literal
+        def __repr__(self) -> str:
+            return str(self)
+
+    source = kernel_snippets._TEMPLATE.format(req=Name("_req"), ipc=Name("_ipc"), nonce=Name('" + _nonce + "'))
+    source = source.replace("def __gf_serve():", "def __gf_serve_request(_req, _ipc, _nonce):").split("\n__gf_serve()")[0]
+
+    def request_code(request: dict, *, ipc_inside: str, nonce: str) -> str:
+        return f"__gf_serve_request({json.dumps(request)!r}, {ipc_inside!r}, {nonce!r})"
+    return source, request_code
+
+
+def _checks_defined_once(kernel, sink) -> tuple[float, list[float], float]:
+    import gradeflow_worker.student as student_module
+
+    source, request_code = _defined_once()
+    kernel.execute(source, timeout=10, sink=sink)
+    original, student_module.request_code = student_module.request_code, request_code
+    try:
+        return _timed_checks(kernel, sink)
+    finally:
+        student_module.request_code = original
 
 
 def _held_pool(start):
@@ -268,16 +302,20 @@ def probe_requests() -> str:
                 began = time.perf_counter()
                 kernel.execute("pass", timeout=10, sink=sink)
                 bare.append(time.perf_counter() - began)
-            alone, requests = _timed_checks(kernel, sink)
+            alone, requests, score = _timed_checks(kernel, sink)
+            once, quick, once_score = _checks_defined_once(kernel, sink)
         finally:
             kernel.close()
     return (f"probe (a bwrap kernel started by this process): kernel start {started:.2f} s; the 8 checks made "
             f"{len(requests)} kernel requests in {alone:.2f} s: median {statistics.median(requests) * 1000:.0f} ms "
             f"each ({sum(requests):.2f} s in requests); a bare execute('pass') median "
-            f"{statistics.median(bare) * 1000:.0f} ms")
+            f"{statistics.median(bare) * 1000:.0f} ms; score {score:g}\n"
+            f"  what-if, patched in this process only: the request snippet defined once in the kernel and each request "
+            f"a one-line call: {len(quick)} requests in {once:.2f} s, median {statistics.median(quick) * 1000:.0f} ms; "
+            f"score {once_score:g}")
 
 
-def report(rows: list[dict], nbclient_runs, execs, waits, pause: float) -> None:
+def report(rows: list[dict], nbclient_runs, execs, waits, pause: float, poll: float) -> None:
     med = statistics.median
     client = [r["seen"] - r["posted"] for r in rows]
     server = [utc(r["body"]["graded_at"]) - utc(r["body"]["created_at"]) for r in rows]
@@ -285,7 +323,7 @@ def report(rows: list[dict], nbclient_runs, execs, waits, pause: float) -> None:
     scores = {r["body"]["score"] for r in rows}
     print(f"{len(rows)} rounds, one at a time; before each, waited for the warm pool to refill + {pause:g} s "
           f"(median wait {med(waits):.1f} s); scores {sorted(scores)}")
-    print(f"gradeflow, as the student sees it (upload -> poll saw graded, {POLL_S * 1000:.0f} ms polls): "
+    print(f"gradeflow, as the student sees it (upload -> poll saw graded, {poll * 1000:.0f} ms polls): "
           f"median {med(client):.3f} s (min {min(client):.3f}, max {max(client):.3f})")
     print(f"gradeflow, server-side (created_at -> graded_at): median {med(server):.3f} s "
           f"(min {min(server):.3f}, max {max(server):.3f})")
@@ -307,15 +345,17 @@ def report(rows: list[dict], nbclient_runs, execs, waits, pause: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--poll", type=float, default=POLL_S, help="seconds between the student's status polls")
+    parser.add_argument("--warm-kernels", type=int, default=1, help="the worker's GRADEFLOW_WARM_KERNELS (0: cold)")
     parser.add_argument("--pairs", type=int, default=4, help="runs of each kind in the in-process refill comparison")
     parser.add_argument("--pause", type=float, default=1.5, help="seconds after the pool refilled, before a round")
     args = parser.parse_args()
     print(f"load average at start: {loadavg()} ({Path('/proc/cpuinfo').read_text().count('processor')} cores)",
           flush=True)
-    env = embedded_defaults() | {"GRADEFLOW_CONCURRENCY": "1"}
+    env = embedded_defaults() | {"GRADEFLOW_CONCURRENCY": "1", "GRADEFLOW_WARM_KERNELS": str(args.warm_kernels)}
     with bench_stack(**env) as stack:
-        rows, nbclient_runs, execs, waits = run_rounds(stack, args.rounds, args.pause)
-    report(rows, nbclient_runs, execs, waits, args.pause)
+        rows, nbclient_runs, execs, waits = run_rounds(stack, args.rounds, args.pause, args.poll)
+    report(rows, nbclient_runs, execs, waits, args.pause, args.poll)
     print(probe_requests())
     alone, beside = harness_ab(args.pairs)
     print(f"harness.grade in this process, warm pool, {args.pairs} runs each: hidden checks median "
