@@ -143,7 +143,7 @@ def read_rows(db: Path, ids: list[int]) -> tuple[list[tuple], dict[int, int]]:
 
 
 def report(*, n: int, ids: list[int], refused: list[str], retries: int, rows: list[tuple], results: dict[int, int],
-           cpu: dict[str, float], cores: int, log: Path) -> None:
+           cpu: dict[str, float], cores: int, pool: str) -> None:
     graded = [r for r in rows if r[1] == "graded"]
     if not graded:
         print(f"nothing graded of {len(ids)} accepted uploads ({len(refused)} refused): {refused[:3]}")
@@ -171,7 +171,7 @@ def report(*, n: int, ids: list[int], refused: list[str], retries: int, rows: li
           f"rows missing: {len(ids) - len(rows)}); duplicated: {len(duplicated)} (runs != 1, attempt != 1 or "
           f"result rows != 1){': ' + str(duplicated[:10]) if duplicated else ''}; "
           f"scores {sorted({r[4] for r in graded})}")
-    print(f"warm pool: {count_lines(log, 'warm pool: hit')} hits, {count_lines(log, 'warm pool: miss')} misses")
+    print(f"warm pool: {pool}")
     for why in refused[:5]:
         print(f"  refused: {why}")
 
@@ -193,7 +193,8 @@ def measure(stack, account: CpuAccount, args) -> dict:
     cpu = {"ours": ours, "api": api, "bench": bench, "wall": wall, "others": max(busy - ours - api - bench, 0.0)}
     rows, results = read_rows(db, ids)
     return {"n": args.n, "ids": ids, "refused": refused, "retries": retries, "rows": rows, "results": results,
-            "cpu": cpu, "cores": cores, "log": log}
+            "cpu": cpu, "cores": cores,
+            "pool": f"{count_lines(log, 'warm pool: hit')} hits, {count_lines(log, 'warm pool: miss')} misses"}
 
 
 def main() -> None:
