@@ -7,16 +7,19 @@ kernel, the ones that ended included) is read from one counter over the run: CPU
 that / N, and the ideal rate = cores / CPU-seconds per submission. --n uploads (alternately student1 and
 student2; the demo course sets no policy, so no daily limit) go in from --uploaders threads at once, after the
 worker's first warm kernels are up. Latency is the API's created_at -> graded_at; lost and duplicated are read
-from the SQLite file (every accepted upload graded; runs == 1, attempt == 1 and one grading_results row each).
+from the SQLite file (every accepted upload graded; runs == 1 and one grading_results row each); rows given a
+new attempt (re-sent by the sweeper: a new message, the old one refused at claim) are counted apart, with why.
 The machine may be shared: the load average and the CPU used by everything else are printed beside it.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sqlite3
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,7 +138,7 @@ def wait_final(db: Path, ids: list[int], timeout: float) -> None:
 def read_rows(db: Path, ids: list[int]) -> tuple[list[tuple], dict[int, int]]:
     marks = ",".join("?" * len(ids))
     with sqlite3.connect(db, timeout=10) as conn:
-        rows = conn.execute(f"select id, status, runs, attempt, score, created_at, graded_at from submissions "
+        rows = conn.execute(f"select id, status, runs, attempt, score, created_at, graded_at, error from submissions "
                             f"where id in ({marks})", ids).fetchall()
         results = dict(conn.execute(f"select submission_id, count(*) from grading_results where submission_id in "
                                     f"({marks}) group by submission_id", ids).fetchall())
@@ -154,7 +157,8 @@ def report(*, n: int, ids: list[int], refused: list[str], retries: int, rows: li
     per_sub = cpu["ours"] / len(ids)
     ideal = cores / per_sub * 60
     left = max(cores - cpu["others"] / cpu["wall"], 1e-9)
-    duplicated = [r[0] for r in rows if r[2] != 1 or r[3] != 1 or results.get(r[0], 0) != 1]
+    duplicated = [r[0] for r in rows if r[2] != 1 or results.get(r[0], 0) != 1]
+    resent = Counter(r[7] or "?" for r in rows if r[3] != 1)
     print(f"{n} uploads at once ({', '.join(f'{s}: {len(range(i, n, len(STUDENTS)))}' for i, s in enumerate(STUDENTS))}), "
           f"{len(ids)} accepted, {len(refused)} refused, {retries} shed and retried")
     print(f"graded/min: {rate:.1f} ({len(graded)} graded in {window:.1f} s, first created -> last graded)")
@@ -168,9 +172,10 @@ def report(*, n: int, ids: list[int], refused: list[str], retries: int, rows: li
     print(f"latency created -> graded: p50 {percentile(latencies, 0.5):.1f} s, p95 {percentile(latencies, 0.95):.1f} s, "
           f"p99 {percentile(latencies, 0.99):.1f} s, max {max(latencies):.1f} s")
     print(f"lost: {len(ids) - len(graded)} (not graded: {sorted({r[1] for r in rows} - {'graded'}) or 'none'}; "
-          f"rows missing: {len(ids) - len(rows)}); duplicated: {len(duplicated)} (runs != 1, attempt != 1 or "
-          f"result rows != 1){': ' + str(duplicated[:10]) if duplicated else ''}; "
-          f"scores {sorted({r[4] for r in graded})}")
+          f"rows missing: {len(ids) - len(rows)}); duplicated: {len(duplicated)} (runs != 1 or result rows != 1)"
+          f"{': ' + str(duplicated[:10]) if duplicated else ''}; scores {sorted({r[4] for r in graded})}")
+    print(f"re-sent (attempt > 1, a new message; runs still counted above): {sum(resent.values())}"
+          + "".join(f"\n  {count} x {reason}" for reason, count in resent.items()))
     print(f"warm pool: {pool}")
     for why in refused[:5]:
         print(f"  refused: {why}")
@@ -201,6 +206,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=500, help="uploads")
     parser.add_argument("--uploaders", type=int, default=8, help="threads uploading at once")
+    parser.add_argument("--keep", default="", help="copy the database and logs to this folder before stopping")
     parser.add_argument("--timeout", type=float, default=0, help="seconds to wait for the last grade (0: 60 + 10 n)")
     args = parser.parse_args()
     print(f"load average at start: {loadavg()} ({os.cpu_count()} cores)", flush=True)
@@ -211,6 +217,9 @@ def main() -> None:
         with bench_stack(workers=0, **embedded_defaults()) as stack:
             start_worker_in(stack, account)
             figures = measure(stack, account, args)
+            if args.keep:  # the database and the logs, for a look afterwards
+                shutil.copytree(stack.var_dir, args.keep, dirs_exist_ok=True,
+                                ignore=shutil.ignore_patterns("runs", "blobs"))
     finally:
         account.remove()
     report(**figures)

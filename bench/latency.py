@@ -1,7 +1,7 @@
 """One upload graded at a time, as the student sees it, beside a bare cold nbclient run of the same notebook.
 
 Each round uploads assignments/ode-theta/solution.ipynb as student1 and polls GET /api/v1/submissions/{id}
-every 20 ms on one kept-alive connection: client-side is upload start -> the poll that saw it graded;
+every --poll seconds (20 ms) on one kept-alive connection: client-side is upload start -> the poll that saw it graded;
 server-side is the API's created_at -> graded_at. In the same run, after each round, two baselines run the
 same notebook unsandboxed and with no checks:
   bare nbclient  nbclient.NotebookClient(...).execute() with a fresh kernel each time (kernel start, the
@@ -10,7 +10,8 @@ same notebook unsandboxed and with no checks:
 Before each round the bench waits until the worker's warm pool has refilled (its log says a kernel is ready)
 and at least --pause seconds more: a student uploads once, and the kernel was started before. One warm-up
 upload first (the worker's first kernel is started with the operator's default limits, not the assignment's).
-The stack runs with the shipped defaults (bench/_stack.embedded_defaults) and one grading process.
+The stack runs with the shipped defaults (bench/_stack.embedded_defaults) and one grading process;
+--warm-kernels 0 turns the warm pool off (each run then starts its kernel cold, nothing starts beside it).
 
 Where the time goes comes from the submission row (claimed at) and the harness's "timing:" lines in the TA
 log. Then, in this process: a probe runs the checks in a bubblewrap kernel of its own and counts and times the

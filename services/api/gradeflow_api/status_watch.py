@@ -2,16 +2,18 @@
 
 On deadline night a thousand students poll GET /api/v1/submissions/{id} every second or two, and almost every
 answer is 304. Reading the row for each poll costs a database round trip and a hop to a worker thread, in a
-process that has one core's worth of Python; instead one thread reads every watched submission in one query
-every `interval_s` (and the callers' roles every `access_every` refreshes), and a poll whose ETag is current
-is answered from memory. A change committed by this process (an upload, a worker's claim or result, the sweeper) is seen at once
-(`follow` hooks the session factory); one made elsewhere (another API replica, the CLI) at most `interval_s`
-late. A caller the access rule no longer lets in drops out within `access_every` refreshes; a pair nobody
-polled for `idle_s` is forgotten.
+process that has one core's worth of Python; instead one thread reads every watched submission again every
+`interval_s` (a fifth of them every fifth of it: a long stretch of Python on that thread would hold the event
+loop back; the callers' roles every `access_every` rounds), and a poll whose ETag is current is answered from
+memory. A change committed by this process (an upload, a worker's claim or result, the sweeper) is seen at
+once (`follow` hooks the session factory); one made elsewhere (another API replica, the CLI) at most
+`interval_s` late. A caller the access rule no longer lets in drops out within `access_every` rounds; a pair
+nobody polled for `idle_s` is forgotten.
 """
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -20,7 +22,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, Row, event, select
 from sqlalchemy.orm import sessionmaker
 
-from gradeflow_api.polling import reader_role, shown_columns, submission_etag
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gradeflow_api.polling import not_modified, poll_headers, reader_role, shown_columns, submission_etag
 from gradeflow_core.models import Assignment, Enrollment, Submission, User
 from gradeflow_protocol.enums import Role
 
@@ -28,11 +32,12 @@ log = logging.getLogger(__name__)
 Key = tuple[int, int]  # (submission id, caller's user id)
 Seen = tuple[str, bool]  # (ETag, staff view)
 CHUNK = 500  # ids per IN (...): well under every database's limit on bound parameters
+SLICES = 5  # the watched pairs are read again in this many turns per interval (by submission id)
 
 
 class StatusWatch:
-    """`lookup` and `remember` run on the event loop; `refresh` on the watch's own thread. Each refresh
-    replaces the whole map at once, so a reader sees one refresh or the next, never a mix."""
+    """`lookup` and `remember` run on the event loop; `refresh` on the watch's own thread. A refresh replaces
+    the map at once, so a reader sees one refresh or the next for each pair, never a mix."""
 
     def __init__(self, engine: Engine, *, interval_s: float = 1.0, access_every: int = 10, idle_s: float = 60.0,
                  max_watched: int = 50_000) -> None:
@@ -42,7 +47,7 @@ class StatusWatch:
         self._known: dict[Key, Seen] = {}
         self._roles = Roles()
         self._etags: dict[tuple, str] = {}  # (shown row, staff) -> ETag, for rows that did not change
-        self._refreshes = 0
+        self._ticks = 0
         self._changed: dict[int, float] = {}  # submission id -> when this process committed a change to it
         self._refreshed_at = float("-inf")
         self._stop = threading.Event()
@@ -86,19 +91,22 @@ class StatusWatch:
         def _rolled_back(session) -> None:
             session.info.pop("status_watch", None)
 
-    def refresh(self) -> None:
+    def refresh(self, part: int = 0, parts: int = 1, *, roles: bool = True) -> None:
+        """Read again the watched pairs whose submission id is `part` modulo `parts` (all of them by default),
+        and their callers' roles too when `roles`."""
         now = time.monotonic()
-        polled = self._polled.copy()
+        mine = lambda submission_id: submission_id % parts == part  # noqa: E731
+        polled = {key: at for key, at in self._polled.copy().items() if mine(key[0])}
         for key, at in polled.items():
             if now - at > self.idle_s:
                 self._polled.pop(key, None)
         keys = [key for key, at in polled.items() if now - at <= self.idle_s]
         users = {user_id for _, user_id in keys}
-        if self._refreshes % self.access_every == 0 or not users <= self._roles.users:
-            self._roles = read_roles(self.engine, users)
-        self._refreshes += 1
+        if roles or not users <= self._roles.users:
+            self._roles = self._roles.merged(read_roles(self.engine, users), users)
         rows = read_rows(self.engine, {submission_id for submission_id, _ in keys})
-        etags, known = {}, {}
+        etags = {memo: etag for memo, etag in self._etags.items() if not mine(memo[0][0])}
+        known = {key: seen for key, seen in self._known.items() if not mine(key[0])}
         for submission_id, user_id in keys:
             row = rows.get(submission_id)
             role = self._roles.reader(row, user_id) if row is not None else None
@@ -109,7 +117,7 @@ class StatusWatch:
             known[(submission_id, user_id)] = (etag, role.is_staff)
         self._known, self._etags, self._refreshed_at = known, etags, now
         for submission_id, at in list(self._changed.items()):
-            if at < now:  # changed before this refresh read it
+            if at < now and mine(submission_id):  # changed before this refresh read it
                 self._changed.pop(submission_id, None)
 
     def start(self) -> None:
@@ -123,12 +131,49 @@ class StatusWatch:
             self._thread.join(5)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
+        while not self._stop.wait(self.interval_s / SLICES):
+            part, round_ = self._ticks % SLICES, self._ticks // SLICES
+            self._ticks += 1
             try:
-                self.refresh()
+                self.refresh(part, SLICES, roles=round_ % self.access_every == 0)
             except Exception:  # the database is down, say: polls take the ordinary path meanwhile
                 log.warning("status watch refresh failed", exc_info=True)
                 self._known = {}
+
+
+POLL = re.compile(r"/api/v1/submissions/([1-9][0-9]{0,17})")
+
+
+class PollShortcut:
+    """Pure ASGI, in front of the routes: a status poll whose ETag the watch holds as current is answered 304
+    here, before routing and dependencies (most of a poll's cost in the framework). Anything else, a miss
+    included, goes on to the route (GET /api/v1/submissions/{id}), which decides."""
+
+    def __init__(self, app: ASGIApp, *, state) -> None:
+        self.app, self.state = app, state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = POLL.fullmatch(scope.get("path", "")) if scope["type"] == "http" and scope["method"] == "GET" else None
+        seen = self._current(scope, int(match[1])) if match else None
+        if seen is None:
+            await self.app(scope, receive, send)
+            return
+        headers = [(name.lower().encode(), value.encode()) for name, value in poll_headers(seen[0], staff=seen[1]).items()]
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    def _current(self, scope: Scope, submission_id: int) -> tuple[str, bool] | None:
+        if_none_match = authorization = None
+        for name, value in scope["headers"]:
+            if name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+            elif name == b"authorization":
+                authorization = value.decode("latin-1")
+        if not if_none_match or not authorization or authorization[:7].lower() != "bearer ":
+            return None
+        user_id = self.state.verified_tokens.user_id(authorization[7:].strip())
+        seen = self.state.status_watch.lookup(submission_id, user_id) if user_id is not None else None
+        return (seen[0], seen[1]) if seen is not None and not_modified(if_none_match, seen[0]) else None
 
 
 @dataclass(frozen=True)
@@ -141,6 +186,12 @@ class Roles:
     @property
     def users(self) -> set[int]:
         return set(self.admins)
+
+    def merged(self, fresh: Roles, users: set[int]) -> Roles:
+        """These roles with `users`' own replaced by `fresh` (which read exactly those users)."""
+        admins = {uid: admin for uid, admin in self.admins.items() if uid not in users} | fresh.admins
+        enrolled = {key: role for key, role in self.enrolled.items() if key[0] not in users} | fresh.enrolled
+        return Roles(admins=admins, enrolled=enrolled)
 
     def reader(self, row, user_id: int) -> Role | None:
         if user_id not in self.admins:  # no such user (any more)

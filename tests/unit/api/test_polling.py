@@ -175,3 +175,65 @@ def test_the_watch_answers_from_its_last_refresh_and_forgets_idle_pairs(world):
     watch._refreshed_at -= 1000  # the refresh thread stopped: memory is not trusted
     watch.remember(sub.id, alice, first)
     assert watch.lookup(sub.id, alice) is None
+
+
+def test_the_watch_reads_again_a_slice_at_a_time(world):
+    app, session, users, _ = world
+    version = session.query(AssignmentVersion).first()
+    subs = [add_submission(session, user=users["alice"], version=version) for _ in range(2)]
+    session.commit()
+    watch = StatusWatch(app.state.engine, interval_s=60)
+    alice = users["alice"].id
+    for sub in subs:
+        watch.lookup(sub.id, alice)
+    watch.refresh()
+    before = [watch.lookup(sub.id, alice) for sub in subs]
+    for sub in subs:
+        sub.progress = "cell 4 of 5"
+    session.commit()
+    even, odd = sorted(subs, key=lambda sub: sub.id % 2)
+    watch.refresh(even.id % 2, 2, roles=False)  # only the even ids are read again
+    assert watch.lookup(even.id, alice) != before[subs.index(even)]
+    assert watch.lookup(odd.id, alice) == before[subs.index(odd)]
+    watch.refresh(odd.id % 2, 2, roles=False)
+    assert watch.lookup(odd.id, alice) == peek(app.state.engine, submission_id=odd.id, user_id=alice)
+
+
+def test_the_shortcut_answers_a_current_etag_before_any_route_and_passes_the_rest_on():
+    import asyncio
+    from types import SimpleNamespace
+
+    from gradeflow_api.status_watch import PollShortcut
+
+    class Watch:
+        def lookup(self, submission_id, user_id):
+            return ('W/"now"', False) if (submission_id, user_id) == (5, 7) else None
+
+    reached = []
+
+    async def route(scope, receive, send):
+        reached.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    app = PollShortcut(route, state=SimpleNamespace(verified_tokens=VerifiedTokens(SECRET), status_watch=Watch()))
+    token = make_user_token(user_id=7, secret=SECRET, minutes=5)
+
+    def call(path, *, method="GET", etag='W/"now"', auth=f"Bearer {token}"):
+        sent = []
+        headers = [(b"if-none-match", etag.encode())] if etag else []
+        headers += [(b"authorization", auth.encode())] if auth else []
+
+        async def send(message):
+            sent.append(message)
+
+        asyncio.run(app({"type": "http", "method": method, "path": path, "headers": headers}, None, send))
+        return sent[0]["status"], dict(sent[0]["headers"])
+
+    status, headers = call("/api/v1/submissions/5")
+    assert status == 304 and headers[b"etag"] == b'W/"now"' and reached == []
+    assert headers[b"cache-control"] == b"private, no-cache"
+    for kwargs in ({"etag": 'W/"old"'}, {"etag": ""}, {"auth": ""}, {"auth": "Bearer nope"}, {"method": "POST"}):
+        assert call("/api/v1/submissions/5", **kwargs)[0] == 200
+    assert call("/api/v1/submissions/6")[0] == 200 and call("/api/v1/submissions/5/x")[0] == 200
+    assert len(reached) == 7
