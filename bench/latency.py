@@ -238,9 +238,9 @@ def _held_pool(start):
     class HeldPool(KernelPool):
         held = False
 
-        def refill(self, limits) -> None:
+        def refill(self, key) -> None:
             if not self.held:
-                super().refill(limits)
+                super().refill(key)
     return HeldPool(start, size=1)
 
 
@@ -255,7 +255,8 @@ def harness_ab(pairs: int) -> tuple[list[float], list[float]]:
     from gradeflow_protocol.messages import JobSpec, Limits
     from gradeflow_worker.harness import HarnessConfig, grade
     from gradeflow_worker.sandbox.bwrap import BubblewrapSandbox
-    from gradeflow_worker.warm import start_slot
+    from gradeflow_worker.environments import resolve_environment
+    from gradeflow_worker.warm import WarmKey, start_slot
 
     folder = ROOT / "assignments" / "ode-theta"
     resources = tomllib.loads((folder / "assignment.toml").read_text())["resources"]
@@ -263,12 +264,13 @@ def harness_ab(pairs: int) -> tuple[list[float], list[float]]:
     data, sandbox, checks = NOTEBOOK.read_bytes(), BubblewrapSandbox(), {False: [], True: []}
     with tempfile.TemporaryDirectory() as tmp:
         config = HarnessConfig(run_dir=Path(tmp), python=sys.executable)
-        pool = _held_pool(lambda lim: start_slot(sandbox, run_dir=config.run_dir, python=config.python, limits=lim))
+        pool = _held_pool(lambda key: start_slot(sandbox, run_dir=config.run_dir, key=key))
+        key = WarmKey(limits, resolve_environment("default", environments_dir=None, default_python=config.python))
         try:
             for index in range(2 * pairs):
                 beside = index % 2 == 1
                 pool.held = False
-                pool.refill(limits)
+                pool.refill(key)
                 pool.wait_ready(120)
                 time.sleep(1.0)
                 pool.held = not beside

@@ -7,4 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
 export GRADEFLOW_VAR_DIR="${GRADEFLOW_VAR_DIR:-$PWD/var}"
+# the student environments the demo course's assignments name (idempotent: skipped when already built)
+python3 -m gradeflow_worker.environments build --assignments assignments
 exec gradeflow up --host 127.0.0.1 --port 8000 --assignments assignments

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import ASSIGNMENTS, free_port, wait_port
+from tests.conftest import ASSIGNMENTS, REPO, free_port, wait_port
 
 PASSWORD = "demo-pass-123"
 FINAL = ("graded", "failed")
@@ -116,6 +116,8 @@ def stack_env(var_dir: Path, *, port: int, redis_url: str, database_url: str = "
               extra_env: dict | None = None) -> dict[str, str]:
     """The environment every process of a test stack runs with (short timeouts, a fixed demo password)."""
     return dict(os.environ) | {
+        # the student environments built once for the repository (scripts/test.sh), not in each stack's var dir
+        "GRADEFLOW_ENVIRONMENTS_DIR": os.environ.get("GRADEFLOW_ENVIRONMENTS_DIR", str(REPO / "var" / "environments")),
         "GRADEFLOW_VAR_DIR": str(var_dir), "GRADEFLOW_REDIS_URL": redis_url, "GRADEFLOW_DATABASE_URL": database_url,
         "GRADEFLOW_API_URL": f"http://127.0.0.1:{port}", "GRADEFLOW_SECRET_KEY": "integration-test-secret",
         "GRADEFLOW_DEMO_PASSWORD": PASSWORD, "GRADEFLOW_SWEEP_INTERVAL_S": "1", "GRADEFLOW_HEARTBEAT_INTERVAL_S": "1",

@@ -56,6 +56,15 @@ def _score(spec: CheckSpec, outcome: object) -> tuple[float, bool]:
     raise ChecksError(f"check '{spec.name}' returned {outcome!r}; return None, a bool or a fraction in [0, 1]")
 
 
+def kernel_seed(seed: int, order: int) -> int:
+    """The seed for the kernel's random, NumPy and torch generators before the check numbered `order`.
+
+    From the same (run seed, order) pair as the check's own rng, as a separate stream (its own spawn key), so
+    the value the student's code can read back (torch.initial_seed()) is no part of that rng's state.
+    Below 2**32, as np.random.seed requires."""
+    return int(np.random.SeedSequence([seed, order], spawn_key=(1,)).generate_state(1, np.uint32)[0])
+
+
 def run_check(spec: CheckSpec, student, *, seed: int, timeout: float, log: Callable[[str], None]) -> CheckResult:
     """Run one check; every way it can end becomes a CheckResult with a student-readable message."""
     rng = np.random.default_rng([seed, spec.order])
@@ -63,6 +72,8 @@ def run_check(spec: CheckSpec, student, *, seed: int, timeout: float, log: Calla
         student.set_deadline(time.monotonic() + (spec.timeout_s or timeout))
     message = ""
     try:
+        if hasattr(student, "seed"):
+            student.seed(kernel_seed(seed, spec.order))
         score, passed = _score(spec, spec.function(student, rng))
     except CheckFailed as exc:
         score, passed, message = 0.0, False, str(exc)

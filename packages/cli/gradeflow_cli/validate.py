@@ -68,7 +68,8 @@ def _grader(backend: str | None, run_dir: Path):
         sandbox = make_sandbox(settings)
     except RuntimeError as exc:
         raise CliError(f"cannot start the {settings.sandbox_backend} sandbox: {exc}") from None
-    config = HarnessConfig(run_dir=run_dir, python=settings.sandbox_python or sys.executable)
+    config = HarnessConfig(run_dir=run_dir, python=settings.sandbox_python or sys.executable,
+                           environments_dir=settings.environments_path)
     return settings, lambda job, data, folder: grade(job, submission=data, bundle_dir=folder, sandbox=sandbox,
                                                      config=config)
 
@@ -79,7 +80,7 @@ def _run_one(grade_one, *, lint: LintResult, folder: Path, index: int, ref: Refe
     seed = secrets.randbelow(2**31) if seed is None else seed
     job = JobSpec(submission_id=index, attempt=1, kind=EXTENSIONS[ref.path.suffix], filename=ref.path.name,
                   submission_sha256=hashlib.sha256(data).hexdigest(), bundle_sha256=digest,
-                  assignment_slug=lint.config.id, limits=limits, seed=seed)
+                  assignment_slug=lint.config.id, limits=limits, seed=seed, environment=lint.config.environment)
     try:
         return Outcome(ref, grade_one(job, data, folder))
     except Exception as exc:  # the checks do not import, or the sandbox failed: a mismatch with its reason

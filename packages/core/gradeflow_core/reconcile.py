@@ -7,7 +7,7 @@ attempt, so a stale message that survives somewhere is refused at claim (grading
 
 Two proofs of loss, and nothing else, so a long healthy queue is never sent again:
 - the marker key the sweeper leaves in Redis is gone: the broker lost its data. Rows sent before the broker
-  started (or, when that cannot be told, before now) are re-sent.
+  started are re-sent (everything so far after a flush this process saw).
 - a queue's lists have been empty for `grace` while rows of that queue, sent before the lists went empty, are
   still queued: no message for them is waiting, and no worker claimed them.
 Either applies to a queue only while it holds fewer messages than it has queued rows.
@@ -86,8 +86,10 @@ def find_lost(view: BrokerView, memory: BrokerMemory, *, queued: Mapping[str, in
 
 def _reset_boundary(view: BrokerView, memory: BrokerMemory, now: datetime) -> datetime:
     """What a broker without our marker lost: everything sent before it started, when it started after we last
-    saw the marker (a restart); otherwise (a flush, or this process never saw the marker) everything so far."""
-    if memory.marker_seen_at is not None and view.started_at > memory.marker_seen_at:
+    saw the marker (a restart) or this process never saw the marker (a first start, or the API and Redis
+    restarted together: a row queued since may have its message in a worker's hands, unclaimed yet); a flush
+    seen by this process, everything so far. A flush this process did not see is left to the empty-queue proof."""
+    if memory.marker_seen_at is None or view.started_at > memory.marker_seen_at:
         return min(view.started_at + START_MARGIN, now)
     return now
 

@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gradeflow_protocol.enums import SubmissionKind
+from gradeflow_protocol.environments import DEFAULT_ENVIRONMENT, unknown_environment
 from gradeflow_protocol.limits import clip_limits
 from gradeflow_protocol.messages import Limits
 
@@ -42,7 +43,7 @@ class AssignmentConfig(BaseModel):
     kind: SubmissionKind
     points: float = Field(..., gt=0)
     accepts: list[str] = Field(default_factory=list)
-    environment: str = "default"
+    environment: str = DEFAULT_ENVIRONMENT  # a name of gradeflow_protocol.environments.ENVIRONMENTS
     resources: ResourceConfig = ResourceConfig()
 
     @field_validator("accepts")
@@ -51,6 +52,14 @@ class AssignmentConfig(BaseModel):
         for ext in value:
             if ext not in (".ipynb", ".py", ".csv"):
                 raise ValueError(f"unknown extension {ext!r}; use .ipynb, .py or .csv")
+        return value
+
+    @field_validator("environment")
+    @classmethod
+    def _known_environment(cls, value: str) -> str:
+        problem = unknown_environment(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     def accepted_extensions(self) -> list[str]:

@@ -65,6 +65,8 @@ class JobSpec(Frozen):
     assignment_slug: str = Field(..., description="the assignment's short name, for logs")
     limits: Limits = Field(..., description="resource limits of this run")
     seed: int = Field(..., description="seed for inputs the checks draw; recorded for TAs")
+    environment: str = Field("default", max_length=64,
+                             description="the student environment the kernel runs in (gradeflow_protocol.environments)")
 
 
 class CheckResult(Frozen):
@@ -85,6 +87,9 @@ class RunReport(Frozen):
     message: str = Field("", max_length=MAX_MESSAGE_CHARS, description="the run's verdict in words")
     enforced: dict[str, str] = Field(default_factory=dict, description="limit -> mechanism that enforced it")
     not_enforced: list[str] = Field(default_factory=list, description="limits the sandbox backend could not enforce")
+    environment: str | None = Field(None, max_length=64, description="the student environment the kernel ran in")
+    environment_digest: str | None = Field(None, max_length=200,
+                                           description="what exactly it held: sha256 of its `pip freeze`")
 
 
 class ResultPost(Frozen):

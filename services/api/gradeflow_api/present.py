@@ -42,4 +42,6 @@ def submission_public(session: Session, submission: Submission, *, staff: bool =
     return SubmissionStaff(**fields, user=submission.user.username, attempt=submission.attempt, runs=submission.runs,
                            worker=submission.worker, log=result.log if result else "",
                            error=submission.error, enforced=result.run.get("enforced", {}) if result else {},
-                           not_enforced=result.run.get("not_enforced", []) if result else [])
+                           not_enforced=result.run.get("not_enforced", []) if result else [],
+                           environment=result.run.get("environment") if result else None,
+                           environment_digest=result.run.get("environment_digest") if result else None)

@@ -70,3 +70,5 @@ class SubmissionStaff(SubmissionPublic):
     error: str | None = None
     enforced: dict[str, str] = {}
     not_enforced: list[str] = []
+    environment: str | None = None  # the student environment the kernel ran in (None: a run before environments)
+    environment_digest: str | None = None  # sha256 of its `pip freeze`

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from gradeflow_graders.api import Ref, StudentValueError
+from gradeflow_graders.api import Ref, StudentValueError, Tensor
 from gradeflow_protocol.messages import KernelReply
 
 MAX_REPLY_BYTES = 16 * 1024 * 1024
@@ -28,16 +28,16 @@ _NUMERIC_KINDS = "biufc"
 
 
 def encode_args(value: Any, *, ipc_dir: Path, stem: str, counter: list[int]) -> Any:
-    """Arguments to JSON-able structure; arrays become .npy files the kernel loads."""
+    """Arguments to JSON-able structure; arrays become .npy files the kernel loads, with their dtype.
+
+    A Tensor is an array the kernel turns into a torch.Tensor (dtype, device, requires_grad as asked)."""
     if isinstance(value, Ref):
         return {"__gf_ref__": value.name}
+    if isinstance(value, Tensor):
+        return {"__gf_tensor__": _save_arg(value.array, ipc_dir=ipc_dir, stem=stem, counter=counter),
+                "dtype": value.dtype, "requires_grad": bool(value.requires_grad), "device": value.device}
     if isinstance(value, np.ndarray | np.generic) and np.asarray(value).ndim > 0:
-        counter[0] += 1
-        name = f"{stem}-{counter[0]}.npy"
-        path = ipc_dir / name
-        np.save(path, np.asarray(value), allow_pickle=False)
-        path.chmod(0o644)
-        return {"__gf_npy__": name}
+        return {"__gf_npy__": _save_arg(np.asarray(value), ipc_dir=ipc_dir, stem=stem, counter=counter)}
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, list | tuple):
@@ -46,7 +46,19 @@ def encode_args(value: Any, *, ipc_dir: Path, stem: str, counter: list[int]) -> 
         return {str(k): encode_args(v, ipc_dir=ipc_dir, stem=stem, counter=counter) for k, v in value.items()}
     if value is None or isinstance(value, bool | int | float | str):
         return value
-    raise TypeError(f"cannot send a {type(value).__name__} into the kernel (use numbers, strings, lists, dicts, arrays, Refs)")
+    raise TypeError(f"cannot send a {type(value).__name__} into the kernel (use numbers, strings, lists, dicts, arrays, Tensors, Refs)")
+
+
+def _save_arg(array: np.ndarray, *, ipc_dir: Path, stem: str, counter: list[int]) -> str:
+    """An argument array as an .npy file in the IPC directory (never pickled: object arrays are refused)."""
+    if array.dtype.kind in "OV":
+        raise TypeError(f"cannot send an array of dtype {array.dtype} into the kernel (numbers, bools or strings)")
+    counter[0] += 1
+    name = f"{stem}-{counter[0]}.npy"
+    path = ipc_dir / name
+    np.save(path, array, allow_pickle=False)
+    path.chmod(0o644)
+    return name
 
 
 def read_capped(path: Path, cap: int = MAX_REPLY_BYTES) -> bytes:

@@ -7,15 +7,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gradeflow_protocol.enums import RunOutcome
+from gradeflow_protocol.environments import DEFAULT_ENVIRONMENT
 from gradeflow_protocol.messages import CheckResult, JobSpec, Limits, ResultPost, RunReport
 from gradeflow_protocol.words import describe_outcome
 from gradeflow_graders.api import CheckSpec, KernelDied
 from gradeflow_graders.runner import load_checks, not_run, run_check
 from gradeflow_worker.sandbox.base import Sandbox, SandboxProcess, SandboxSpec
 from gradeflow_worker.cells import submission_cells
+from gradeflow_worker.environments import StudentEnvironment, resolve_environment
 from gradeflow_worker.kernel import ExecResult, ExecStatus, OutputSink, SandboxedKernel
 from gradeflow_worker.student import KernelStudent
-from gradeflow_worker.warm import KernelPool, Slot, hand_over, new_run_root
+from gradeflow_worker.warm import KernelPool, Slot, WarmKey, hand_over, new_run_root
 
 Progress = Callable[[str], None]
 
@@ -33,7 +35,8 @@ class RunState:
 @dataclass(frozen=True)
 class HarnessConfig:
     run_dir: Path
-    python: str
+    python: str  # the default environment's interpreter (the worker's own unless GRADEFLOW_SANDBOX_PYTHON)
+    environments_dir: Path | None = None  # the built student environments (WorkerSettings.environments_path)
 
 
 @dataclass
@@ -46,6 +49,7 @@ class RunRecord:
     enforced: dict[str, str] = field(default_factory=dict)
     not_enforced: list[str] = field(default_factory=list)
     sandbox_log: str = ""
+    environment: StudentEnvironment | None = None
 
     @classmethod
     def for_limits(cls, limits: Limits) -> "RunRecord":
@@ -59,22 +63,26 @@ class RunRecord:
 
 def grade(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox, config: HarnessConfig,
           progress: Progress = lambda _: None, pool: KernelPool | None = None) -> ResultPost:
-    """Grade one attempt, in a warm kernel from `pool` when one fits the job's limits, else in one started now.
-    Raises only for infrastructure failures (the caller retries)."""
+    """Grade one attempt, in a warm kernel from `pool` when one fits the job's limits and environment, else in one
+    started now. Raises only for infrastructure failures (the caller retries); EnvironmentMissing when the job's
+    environment is not built here."""
     began, began_epoch = time.monotonic(), time.time()
     specs = load_checks(bundle_dir / "checks")
     record = RunRecord.for_limits(job.limits)
+    record.environment = job_environment(job, sandbox=sandbox, config=config, log=record.log.append)
     start = time.monotonic()
     record.log.append(f"timing: harness began at epoch {began_epoch:.3f}; checks loaded in {start - began:.3f} s")
-    slot = pool.take(job.limits) if pool is not None else None
+    key = WarmKey(job.limits, record.environment)
+    slot = pool.take(key) if pool is not None else None
     if pool is not None:
-        pool.refill(job.limits)  # the next kernel starts while this one runs
+        pool.refill(key)  # the next kernel starts while this one runs
     try:
         if slot is not None:
             record.log.append(f"warm kernel (started in {slot.started_s:.2f} s, before this submission arrived)")
             hand_over(slot, filename=job.filename, data=submission, public_src=bundle_dir / "data" / "public")
         else:
-            slot = _cold_slot(job, submission=submission, bundle_dir=bundle_dir, sandbox=sandbox, config=config)
+            slot = _cold_slot(job, submission=submission, bundle_dir=bundle_dir, sandbox=sandbox,
+                              environment=record.environment, run_dir=config.run_dir)
         kernel = slot.kernel
         record.log.append(f"timing: kernel ready for the cells {time.monotonic() - start:.3f} s after the checks loaded")
         progress("running")
@@ -90,13 +98,29 @@ def grade(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox
     return _result(job, state, checks, record, wall=time.monotonic() - start)
 
 
-def _cold_slot(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox, config: HarnessConfig) -> Slot:
+def job_environment(job: JobSpec, *, sandbox: Sandbox, config: HarnessConfig, log: Callable[[str], None]
+                    ) -> StudentEnvironment:
+    """The environment the job's kernel runs in (raises EnvironmentMissing when it is not built here)."""
+    if getattr(sandbox, "name", "") == "docker":
+        # the Docker backend runs every environment in its one image (named environments are venvs for bwrap)
+        image = getattr(sandbox, "image", "")
+        if job.environment != DEFAULT_ENVIRONMENT:
+            log(f"environment: {job.environment} asked for; the docker backend runs it in its one image {image}")
+        return StudentEnvironment(job.environment, python=config.python, digest=f"docker image {image}")
+    environment = resolve_environment(job.environment, environments_dir=config.environments_dir,
+                                      default_python=config.python)
+    log(f"environment: {environment.name} (digest {environment.digest or 'unknown'})")
+    return environment
+
+
+def _cold_slot(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox,
+               environment: StudentEnvironment, run_dir: Path) -> Slot:
     """A kernel started for this submission alone, with its file and public data in place from the start."""
-    run_root = new_run_root(config.run_dir)
+    run_root = new_run_root(run_dir)
     spec = SandboxSpec(run_id=run_root.name, argv=[], ipc_dir=run_root / "ipc", files={job.filename: submission},
                        public_dir=bundle_dir / "data" / "public", limits=job.limits)
-    slot = Slot(kernel=SandboxedKernel(sandbox, spec, python=config.python), run_root=run_root,
-                public_dir=bundle_dir / "data" / "public", limits=job.limits, started_s=0.0)
+    slot = Slot(kernel=SandboxedKernel(sandbox, spec, python=environment.python), run_root=run_root,
+                public_dir=bundle_dir / "data" / "public", limits=job.limits, started_s=0.0, environment=environment)
     began = time.monotonic()
     try:
         slot.kernel.start()
@@ -126,8 +150,11 @@ def _result(job: JobSpec, state: RunState, checks: list[CheckResult], record: Ru
     limits = job.limits
     ta_log = "\n".join([f"seed: {job.seed}", *record.log, "--- output while checks ran ---", record.check_out.text(),
                         "--- sandbox log ---", record.sandbox_log])
+    environment = record.environment
     run = RunReport(outcome=state.outcome, wall_seconds=round(wall, 3), message=_run_message(state, limits)[:2000],
-                    enforced=record.enforced, not_enforced=record.not_enforced)
+                    enforced=record.enforced, not_enforced=record.not_enforced,
+                    environment=environment.name if environment else None,
+                    environment_digest=environment.digest if environment else None)
     return ResultPost(submission_id=job.submission_id, attempt=job.attempt, checks=checks, run=run,
                       output=_shown_output(record.student_out, limits.shown_output_kb * 1024), log=ta_log[-200_000:])
 

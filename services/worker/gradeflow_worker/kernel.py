@@ -85,7 +85,8 @@ class SandboxedKernel:
         argv = [self.python, *KERNEL_ARGV_TAIL, f"--IPKernelApp.exec_lines={governor}\n{preload_code()}"]
         spec = SandboxSpec(run_id=self.spec.run_id, argv=argv, ipc_dir=ipc, files=self.spec.files,
                            public_dir=self.spec.public_dir, limits=self.spec.limits,
-                           env={"IPYTHONDIR": "/tmp/.ipython", "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter"} | self.spec.env)
+                           env={"IPYTHONDIR": "/tmp/.ipython", "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter"} | self.spec.env,
+                           python=self.python)
         ipc.mkdir(parents=True, exist_ok=True)
         (ipc / "kernel.json").write_text(json.dumps(base | {"ip": f"{self.sandbox.ipc_path(spec)}/k"}))
         (ipc / "kernel.json").chmod(0o644)

@@ -10,80 +10,146 @@ from __future__ import annotations
 
 import json
 
-_TEMPLATE = r'''
-def __gf_serve():
-    import json as _json, os as _os, numpy as _np
-    __gf_req = _json.loads({req!r})
-    _dir = {ipc!r}
+_SERVE = r'''
+def __gf_serve(_request, _dir, _nonce):
+    import json as _json, os as _os, sys as _sys, numpy as _np
     _g = globals()
     _count = [0]
 
+    class GradeflowNeedsTorch(Exception):
+        pass
+
+    def _torch():
+        if _sys.modules.get("torch") is not None:
+            return _sys.modules["torch"]
+        try:
+            import torch
+        except Exception as exc:
+            raise GradeflowNeedsTorch(f"torch cannot be imported in this environment ({type(exc).__name__})") from None
+        return torch
+
+    def _load(name):
+        return _np.load(_os.path.join(_dir, name), allow_pickle=False)
+
+    def _tensor(v):
+        torch = _torch()
+        t = torch.tensor(_load(v["__gf_tensor__"]))
+        t = t.to(getattr(torch, v["dtype"])) if v["dtype"] else t
+        t = t.to(v["device"]) if v["device"] else t
+        return t.requires_grad_(True) if v["requires_grad"] else t
+
     def _dec(v):
         if isinstance(v, dict):
-            if set(v) == {{"__gf_ref__"}}:
+            if set(v) == {"__gf_ref__"}:
                 return _g[v["__gf_ref__"]]
-            if set(v) == {{"__gf_npy__"}}:
-                return _np.load(_os.path.join(_dir, v["__gf_npy__"]), allow_pickle=False)
-            return {{k: _dec(x) for k, x in v.items()}}
+            if set(v) == {"__gf_npy__"}:
+                return _load(v["__gf_npy__"])
+            if set(v) == {"__gf_tensor__", "dtype", "requires_grad", "device"}:
+                return _tensor(v)
+            return {k: _dec(x) for k, x in v.items()}
         if isinstance(v, list):
             return [_dec(x) for x in v]
         return v
+
+    def _untensor(v):
+        torch = _sys.modules["torch"]
+        v = v.detach()
+        v = v.to_dense() if v.layout != torch.strided else v
+        v = v.float() if v.dtype == torch.bfloat16 or "float8" in str(v.dtype) else v
+        return v.cpu().resolve_conj().resolve_neg().numpy()
 
     def _enc(v, depth=0):
         if depth > 8:
             raise TypeError("value nested too deeply")
         if v is None or type(v) in (bool, int, float, str):
             return v
+        if _sys.modules.get("torch") is not None and isinstance(v, _sys.modules["torch"].Tensor):
+            v = _untensor(v)
         if isinstance(v, _np.generic) and v.dtype.kind in "biufc":
             return v.item() if v.dtype.kind != "c" else [v.real.item(), v.imag.item()]
         if isinstance(v, _np.ndarray):
             if v.dtype.kind not in "biufc":
-                raise TypeError(f"an array of dtype {{v.dtype}} cannot be sent back; use numbers")
+                raise TypeError(f"an array of dtype {v.dtype} cannot be sent back; use numbers")
             _count[0] += 1
-            name = "out-{nonce}-%d.npy" % _count[0]
+            name = "out-%s-%d.npy" % (_nonce, _count[0])
             _np.save(_os.path.join(_dir, name), _np.ascontiguousarray(v), allow_pickle=False)
-            return {{"__gf_npy__": name}}
+            return {"__gf_npy__": name}
         if isinstance(v, (list, tuple)):
             return [_enc(x, depth + 1) for x in v]
         if isinstance(v, dict):
-            return {{str(k): _enc(x, depth + 1) for k, x in v.items()}}
+            return {str(k): _enc(x, depth + 1) for k, x in v.items()}
         if isinstance(v, (int, float)):
             return float(v) if isinstance(v, float) else int(v)
-        raise TypeError(f"a value of type {{type(v).__name__}} cannot be sent back")
+        raise TypeError(f"a value of type {type(v).__name__} cannot be sent back")
 
-    op = __gf_req["op"]
-    try:
+    def _name(name):
+        if name not in _g:
+            raise NameError(f"name '{name}' is not defined")
+        return _g[name]
+
+    def _path(obj, path):
+        for part in path.split(".") if path else ():
+            obj = obj[int(part)] if part.isdigit() and not hasattr(obj, part) else getattr(obj, part)
+        return obj
+
+    def _call(fn, req, no_grad=False):
+        args, kwargs = _dec(req["args"]), _dec(req["kwargs"])
+        if not no_grad:
+            return fn(*args, **kwargs)
+        with _torch().no_grad():
+            return fn(*args, **kwargs)
+
+    def _seed(value):
+        import random, importlib.util
+        random.seed(value)
+        _np.random.seed(value)
+        seeded = ["random", "numpy"]
+        if _sys.modules.get("torch") is not None or importlib.util.find_spec("torch") is not None:
+            try:
+                _torch().manual_seed(value)
+                seeded.append("torch")
+            except GradeflowNeedsTorch:
+                pass
+        return seeded
+
+    def _answer(req, op):
         if op == "has":
-            value = __gf_req["name"] in _g
-        elif op == "get":
-            if __gf_req["name"] not in _g:
-                raise NameError(f"name '{{__gf_req['name']}}' is not defined")
-            value = _g[__gf_req["name"]]
-        elif op == "eval":
-            value = eval(__gf_req["expr"], _g)
-        elif op == "define":
-            _g[__gf_req["name"]] = eval(__gf_req["expr"], _g)
-            value = None
-        else:
-            target = __gf_req["function"]
-            fn = _g[target] if target in _g else None
-            if fn is None:
-                raise NameError(f"name '{{target}}' is not defined")
-            value = fn(*_dec(__gf_req["args"]), **_dec(__gf_req["kwargs"]))
-        reply = {{"ok": True, "value": _enc(value)}}
-    except BaseException as exc:
-        reply = {{"ok": False, "error": f"{{type(exc).__name__}}: {{exc}}"[:1000], "ename": type(exc).__name__[:200]}}
-    with open(_os.path.join(_dir, "out-{nonce}.json"), "w") as fh:
-        _json.dump(reply, fh)
+            return req["name"] in _g
+        if op == "get":
+            return _name(req["name"])
+        if op == "eval":
+            return eval(req["expr"], _g)
+        if op == "define":
+            _g[req["name"]] = eval(req["expr"], _g)
+            return None
+        if op == "seed":
+            return _seed(req["value"])
+        if op == "attr":
+            return _path(_name(req["target"]), req["path"])
+        if op == "method":
+            return _call(_path(_name(req["target"]), req["path"]), req, no_grad=req["no_grad"])
+        return _call(_name(req["function"]), req)
 
-__gf_serve()
-del __gf_serve
+    request = _json.loads(_request)
+    try:
+        reply = {"ok": True, "value": _enc(_answer(request, request["op"]))}
+    except BaseException as exc:
+        reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:1000], "ename": type(exc).__name__[:200]}
+    with open(_os.path.join(_dir, "out-%s.json" % _nonce), "w") as fh:
+        _json.dump(reply, fh)
 '''
+
+NEEDS_TORCH = "GradeflowNeedsTorch"  # the ename of a reply whose request needed torch where there is none
 
 
 def request_code(request: dict, *, ipc_inside: str, nonce: str) -> str:
-    """Python source that serves `request` in the kernel and writes out-<nonce>.json."""
-    return _TEMPLATE.format(req=json.dumps(request), ipc=ipc_inside, nonce=nonce)
+    """Python source that serves `request` in the kernel and writes out-<nonce>.json.
+
+    Ops: has, get, eval, define, call (function, args, kwargs), method (target, path, args, kwargs, no_grad),
+    attr (target, path), seed (value). Arguments decode as the codec encoded them (.npy arrays, Refs, Tensors);
+    the value goes back through JSON and .npy (torch tensors as numpy arrays of their dtype)."""
+    call = f"__gf_serve({json.dumps(request)!r}, {ipc_inside!r}, {nonce!r})"
+    return f"{_SERVE}\n{call}\ndel __gf_serve\n"
 
 
 _GOVERNOR = r'''

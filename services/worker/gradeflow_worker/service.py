@@ -13,14 +13,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gradeflow_protocol.bundles import unpack
+from gradeflow_protocol.environments import DEFAULT_ENVIRONMENT
 from gradeflow_protocol.limits import default_job_limits
 from gradeflow_protocol.messages import GradeTask, JobSpec, ResultPost
 from gradeflow_worker.sandbox import make_sandbox
 from gradeflow_worker.settings import WorkerSettings
 from gradeflow_worker.client import ApiClient, ApiUnavailable, Refused, RetryPolicy
+from gradeflow_worker.environments import EnvironmentMissing, resolve_environment
 from gradeflow_worker.harness import HarnessConfig, grade
 from gradeflow_worker.metrics import get_worker_metrics
-from gradeflow_worker.warm import KernelPool, process_pool, start_slot
+from gradeflow_worker.warm import KernelPool, WarmKey, process_pool, start_slot
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,9 @@ def _run_claimed(client: ApiClient, job: JobSpec, *, settings: WorkerSettings, w
     except ApiUnavailable as exc:  # releasing needs the API too; once it is back its sweeper re-queues the attempt
         log.error("submission %s attempt %s abandoned: %s", job.submission_id, job.attempt, exc)
         return f"abandoned: {exc}"
+    except EnvironmentMissing as exc:  # nothing ran: released with the message naming the build command
+        log.error("submission %s cannot run here: %s", job.submission_id, exc)
+        return _release(client, str(exc))
     except Exception:
         error = traceback.format_exc()
         log.error("grading submission %s failed:\n%s", job.submission_id, error)
@@ -101,31 +106,40 @@ def _grade(client: ApiClient, job: JobSpec, *, settings: WorkerSettings, workdir
     bundle_dir = unpack(client.bundle(), workdir / "bundle")  # where the sandbox never looks
     if hashlib.sha256(submission).hexdigest() != job.submission_sha256:
         raise RuntimeError("submission bytes do not match their hash")
-    config = HarnessConfig(run_dir=settings.run_dir, python=settings.sandbox_python or sys.executable)
+    config = harness_config(settings)
     sandbox = make_sandbox(settings)
     pool = warm_pool(settings, sandbox, config) if settings.warm_kernels > 0 else None
     return grade(job, submission=submission, bundle_dir=bundle_dir, sandbox=sandbox, config=config,
                  progress=progress, pool=pool)
 
 
+def harness_config(settings: WorkerSettings) -> HarnessConfig:
+    """Where runs go, the default environment's interpreter and where the named environments are built."""
+    return HarnessConfig(run_dir=settings.run_dir, python=settings.sandbox_python or sys.executable,
+                         environments_dir=settings.environments_path)
+
+
 def warm_pool(settings: WorkerSettings, sandbox, config: HarnessConfig) -> KernelPool:
-    """This process's warm kernels (WorkerSettings.warm_kernels of them), started with the limits of the job
-    just taken."""
+    """This process's warm kernels (WorkerSettings.warm_kernels of them), started with the limits and the
+    environment of the job just taken."""
     def make() -> KernelPool:
-        def start(limits):
-            return start_slot(sandbox, run_dir=config.run_dir, python=config.python, limits=limits)
+        def start(key: WarmKey):
+            return start_slot(sandbox, run_dir=config.run_dir, key=key)
         return KernelPool(start, size=settings.warm_kernels, on_change=record_pool)
 
     return process_pool(make)
 
 
 def prewarm(settings: WorkerSettings) -> None:
-    """Start this process's first warm kernel now, with the operator's default limits (a new worker process)."""
+    """Start this process's first warm kernel now, with the operator's default limits in the default environment
+    (a new worker process)."""
     if settings.warm_kernels <= 0:
         return
-    config = HarnessConfig(run_dir=settings.run_dir, python=settings.sandbox_python or sys.executable)
+    config = harness_config(settings)
     settings.run_dir.mkdir(parents=True, exist_ok=True)
-    warm_pool(settings, make_sandbox(settings), config).refill(default_job_limits(settings))
+    environment = resolve_environment(DEFAULT_ENVIRONMENT, environments_dir=config.environments_dir,
+                                      default_python=config.python)
+    warm_pool(settings, make_sandbox(settings), config).refill(WarmKey(default_job_limits(settings), environment))
 
 
 def record_pool(ready: int, hit: bool | None) -> None:

@@ -30,6 +30,8 @@ class WorkerSettings(CommonSettings):
     sandbox_python: str = ""  # interpreter inside the sandbox; empty: this one
     sandbox_uid: int = 65534
     docker_image: str = "gradeflow-sandbox:latest"
+    # where the named student environments (venvs: numpy, scientific, pytorch) are built; empty: VAR_DIR/environments
+    environments_dir: Path | None = None
     docker_host: str = ""  # e.g. unix:///run/gradeflow-docker.sock
 
     # Prometheus exporter of gradeflow_worker.metrics (the warm pool); unset: no HTTP port is opened
@@ -49,6 +51,11 @@ class WorkerSettings(CommonSettings):
     @property
     def run_dir(self) -> Path:
         return self.var_dir / "runs"
+
+    @property
+    def environments_path(self) -> Path:
+        """The built student environments' directory, absolute (the sandbox binds paths inside it)."""
+        return (self.environments_dir or self.var_dir / "environments").resolve()
 
 
 @lru_cache

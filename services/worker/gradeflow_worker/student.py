@@ -6,12 +6,15 @@ import secrets
 import time
 from typing import Any
 
+import numpy as np
+
 from gradeflow_graders.api import KernelDied, Ref, StudentError, StudentTimeout, StudentValueError
 from gradeflow_worker import codec
 from gradeflow_worker.kernel import ExecStatus, OutputSink, SandboxedKernel
-from gradeflow_worker.kernel_snippets import request_code
+from gradeflow_worker.kernel_snippets import NEEDS_TORCH, request_code
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PATH = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*|[0-9]{1,6})(\.([A-Za-z_][A-Za-z0-9_]*|[0-9]{1,6}))*$")
 
 
 class KernelStudent:
@@ -47,12 +50,31 @@ class KernelStudent:
 
     def call(self, function: str | Ref, *args: Any, **kwargs: Any) -> Any:
         target = function.name if isinstance(function, Ref) else _checked_name(function)
+        return self._call({"op": "call", "function": target}, args, kwargs, label=f"{target}(...)")
+
+    def call_method(self, obj: str | Ref, method: str, *args: Any, no_grad: bool = False, **kwargs: Any) -> Any:
+        """obj.method(*args, **kwargs) in the kernel (see StudentHandle.call_method)."""
+        target = _target(obj)
+        request = {"op": "method", "target": target, "path": _checked_path(method), "no_grad": bool(no_grad)}
+        return self._call(request, args, kwargs, label=f"{_label(obj, method)}(...)")
+
+    def get_attr(self, obj: str | Ref, path: str) -> Any:
+        """The attribute at dotted `path` of obj, as data (see StudentHandle.get_attr)."""
+        return self._request({"op": "attr", "target": _target(obj), "path": _checked_path(path)},
+                             label=f"reading {_label(obj, path)}")
+
+    def seed(self, value: int) -> list[str]:
+        """Seed random, NumPy's global generator and torch (where the environment has it) in the kernel; returns
+        the names of what was seeded."""
+        value = _checked_seed(value)
+        return self._request({"op": "seed", "value": value}, label="seeding the random generators")
+
+    def _call(self, request: dict, args: tuple, kwargs: dict, *, label: str) -> Any:
         nonce = secrets.token_hex(8)
         counter = [0]
-        encoded_args = codec.encode_args(list(args), ipc_dir=self.kernel.ipc_dir, stem=f"in-{nonce}", counter=counter)
-        encoded_kwargs = codec.encode_args(kwargs, ipc_dir=self.kernel.ipc_dir, stem=f"in-{nonce}", counter=counter)
-        request = {"op": "call", "function": target, "args": encoded_args, "kwargs": encoded_kwargs}
-        return self._request(request, nonce=nonce, label=f"{target}(...)")
+        request["args"] = codec.encode_args(list(args), ipc_dir=self.kernel.ipc_dir, stem=f"in-{nonce}", counter=counter)
+        request["kwargs"] = codec.encode_args(kwargs, ipc_dir=self.kernel.ipc_dir, stem=f"in-{nonce}", counter=counter)
+        return self._request(request, nonce=nonce, label=label)
 
     def _request(self, request: dict, *, nonce: str | None = None, label: str = "") -> Any:
         if not self.kernel.alive():
@@ -75,6 +97,8 @@ class KernelStudent:
             if result.status is ExecStatus.ERROR and not reply_path.exists():
                 raise StudentError(f"{result.ename}: {result.evalue}"[:1000])
             reply = codec.parse_reply(codec.read_capped(reply_path))
+            if not reply.ok and reply.ename == NEEDS_TORCH:  # the check asked for torch; the environment has none
+                raise ValueError(f"{label or 'the request'} needs torch, which the student's environment lacks")
             if not reply.ok:
                 raise StudentError(reply.error or "the request failed")
             return codec.decode_value(reply.value, ipc_dir=self.kernel.ipc_dir)
@@ -93,3 +117,25 @@ def _checked_name(name: str) -> str:
     if not _NAME.match(name):
         raise ValueError(f"not a Python name: {name!r}")
     return name
+
+
+def _checked_path(path: str) -> str:
+    """A dotted attribute path ("fc.weight", "layers.0.bias"): names, or indices as in state_dict keys."""
+    if not isinstance(path, str) or not _PATH.fullmatch(path):
+        raise ValueError(f"not a dotted attribute path: {path!r}")
+    return path
+
+
+def _target(obj: str | Ref) -> str:
+    return obj.name if isinstance(obj, Ref) else _checked_name(obj)
+
+
+def _label(obj: str | Ref, member: str) -> str:
+    """How a timeout names the call to the student: a Ref's generated name means nothing to them."""
+    return member if isinstance(obj, Ref) else f"{obj}.{member}"
+
+
+def _checked_seed(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 0 <= value < 2**32:
+        raise ValueError(f"a kernel seed is an integer in [0, 2**32), not {value!r}")
+    return int(value)

@@ -1,10 +1,11 @@
 """Warm sandboxes: kernels started inside fresh sandboxes ahead of demand, each used for exactly one submission.
 
-A warm kernel is started with the limits the next job is expected to have (the settings' defaults at first,
-then the limits of the job just taken: the next job is most often for the same assignment) and with nothing
-of any student's in it. When a job arrives whose limits are the same, the harness takes the kernel, hands it
-the submission and the assignment's public files (written into directories the sandbox already binds), and
-the kernel is destroyed after that one run. A job with other limits starts a kernel cold, as before. Limits
+A warm kernel is started with the limits and the student environment the next job is expected to have (the
+settings' defaults and the default environment at first, then those of the job just taken: the next job is most
+often for the same assignment) and with nothing of any student's in it. When a job arrives whose limits and
+environment are the same (its WarmKey), the harness takes the kernel, hands it the submission and the
+assignment's public files (written into directories the sandbox already binds), and the kernel is destroyed
+after that one run. A job with other limits or another environment starts a kernel cold, as before. Limits
 and the per-run enforcement report are exactly those of a cold start: the sandbox is started the same way.
 
 One pool per worker process (Celery's prefork children each grade one job at a time), so the pool is sized
@@ -24,11 +25,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gradeflow_protocol.messages import Limits
+from gradeflow_worker.environments import StudentEnvironment
 from gradeflow_worker.kernel import ExecStatus, OutputSink, SandboxedKernel
 from gradeflow_worker.sandbox.base import Sandbox, SandboxSpec
 
 log = logging.getLogger(__name__)
 INBOX = "inbox"  # inside the run's IPC directory: where a taken kernel's submission file is handed over
+
+
+@dataclass(frozen=True)
+class WarmKey:
+    """What a warm kernel must share with a job to serve it: the limits it was started with and its environment."""
+
+    limits: Limits
+    environment: StudentEnvironment
 
 
 @dataclass
@@ -40,6 +50,11 @@ class Slot:
     public_dir: Path
     limits: Limits
     started_s: float  # how long the start took
+    environment: StudentEnvironment | None = None
+
+    @property
+    def key(self) -> WarmKey | None:
+        return WarmKey(self.limits, self.environment) if self.environment is not None else None
 
     def close(self) -> None:
         self.kernel.close()
@@ -53,14 +68,15 @@ def new_run_root(run_dir: Path) -> Path:
     return root
 
 
-def start_slot(sandbox: Sandbox, *, run_dir: Path, python: str, limits: Limits) -> Slot:
+def start_slot(sandbox: Sandbox, *, run_dir: Path, key: WarmKey) -> Slot:
     """Start a kernel in a fresh sandbox holding no submission: an empty public directory is bound where the
     assignment's public files go, so they can be written after the start."""
     root = new_run_root(run_dir)
     public = root / "public"
     public.mkdir()
+    limits = key.limits
     spec = SandboxSpec(run_id=root.name, argv=[], ipc_dir=root / "ipc", files={}, public_dir=public, limits=limits)
-    kernel = SandboxedKernel(sandbox, spec, python=python)
+    kernel = SandboxedKernel(sandbox, spec, python=key.environment.python)
     began = time.monotonic()
     try:
         kernel.start()
@@ -68,7 +84,8 @@ def start_slot(sandbox: Sandbox, *, run_dir: Path, python: str, limits: Limits) 
         kernel.close()
         shutil.rmtree(root, ignore_errors=True)
         raise
-    return Slot(kernel=kernel, run_root=root, public_dir=public, limits=limits, started_s=time.monotonic() - began)
+    return Slot(kernel=kernel, run_root=root, public_dir=public, limits=limits, started_s=time.monotonic() - began,
+                environment=key.environment)
 
 
 def hand_over(slot: Slot, *, filename: str, data: bytes, public_src: Path | None, timeout: float = 10.0) -> None:
@@ -89,31 +106,32 @@ def hand_over(slot: Slot, *, filename: str, data: bytes, public_src: Path | None
 
 
 class KernelPool:
-    """Warm kernels for one worker process: `take` one whose limits match, `refill` in the background.
+    """Warm kernels for one worker process: `take` one whose key (limits and environment) matches, `refill` in
+    the background.
 
     Each kernel is used once: `take` removes it from the pool; the harness closes it after its run.
     """
 
-    def __init__(self, start: Callable[[Limits], Slot], *, size: int = 1,
+    def __init__(self, start: Callable[[WarmKey], Slot], *, size: int = 1,
                  on_change: Callable[[int, bool | None], None] = lambda size, hit: None) -> None:
         self._start = start
         self._size = size
         self._ready: list[Slot] = []
-        self._starting: list[Limits] = []  # the limits of the kernels being started
+        self._starting: list[WarmKey] = []  # the keys of the kernels being started
         self._lock = threading.Lock()
         self._closed = False
-        self._requests: queue.Queue[Limits | None] = queue.Queue()
+        self._requests: queue.Queue[WarmKey | None] = queue.Queue()
         self._starter: threading.Thread | None = None
         self._on_change = on_change  # (warm kernels ready, hit? / None for a size change): for metrics
         self.hits = self.misses = 0
 
-    def take(self, limits: Limits) -> Slot | None:
-        """A ready kernel started with exactly these limits, or None (a miss: start one cold)."""
+    def take(self, key: WarmKey) -> Slot | None:
+        """A ready kernel started with exactly these limits in this environment, or None (a miss: start one cold)."""
         with self._lock:
-            found = next((slot for slot in self._ready if slot.limits == limits and slot.kernel.alive()), None)
+            found = next((slot for slot in self._ready if slot.key == key and slot.kernel.alive()), None)
             if found is not None:
                 self._ready.remove(found)
-            stale = [slot for slot in self._ready if slot.limits != limits or not slot.kernel.alive()]
+            stale = [slot for slot in self._ready if slot.key != key or not slot.kernel.alive()]
             for slot in stale:  # the next jobs are likely like this one: make room for kernels that fit them
                 self._ready.remove(slot)
             self.hits += found is not None
@@ -125,17 +143,17 @@ class KernelPool:
         self._on_change(ready, found is not None)
         return found
 
-    def refill(self, limits: Limits) -> None:
-        """Start kernels with these limits in the background until the pool is full."""
+    def refill(self, key: WarmKey) -> None:
+        """Start kernels with these limits and environment in the background until the pool is full."""
         with self._lock:
-            fitting = sum(slot.limits == limits for slot in self._ready) + self._starting.count(limits)
-            # kernels started for other limits do not count, but never more than twice the pool is in flight
+            fitting = sum(slot.key == key for slot in self._ready) + self._starting.count(key)
+            # kernels started for other keys do not count, but never more than twice the pool is in flight
             missing = min(self._size - fitting, 2 * self._size - len(self._starting))
             if self._closed or missing <= 0:
                 return
-            self._starting += [limits] * missing
+            self._starting += [key] * missing
         for _ in range(missing):
-            self._requests.put(limits)
+            self._requests.put(key)
         self._ensure_starter()
 
     def _ensure_starter(self) -> None:
@@ -149,19 +167,19 @@ class KernelPool:
 
     def _serve(self) -> None:
         while True:
-            limits = self._requests.get()
-            if limits is None:
+            key = self._requests.get()
+            if key is None:
                 return
-            self._start_one(limits)
+            self._start_one(key)
 
-    def _start_one(self, limits: Limits) -> None:
+    def _start_one(self, key: WarmKey) -> None:
         slot = None
         try:
-            slot = self._start(limits)
+            slot = self._start(key)
         except Exception:
             log.exception("a warm kernel did not start; the next job starts its own")
         with self._lock:
-            self._starting.remove(limits)
+            self._starting.remove(key)
             keep = slot is not None and not self._closed
             if keep:
                 self._ready.append(slot)

@@ -1,6 +1,8 @@
 """The sweeper's look at a real Redis: the marker, the depth of every priority list, a pass over the database."""
 from __future__ import annotations
 
+import time
+
 import pytest
 import redis
 
@@ -49,13 +51,20 @@ def test_an_unreachable_broker_is_no_verdict():
 
 def test_a_pass_over_an_empty_broker_resends_the_queued_rows_then_leaves_the_marker(broker_url, sqlite_url, tmp_path):
     upgrade(sqlite_url)
+    while redis.Redis.from_url(broker_url).info("server")["uptime_in_seconds"] < 2:  # rows come after its start
+        time.sleep(0.2)
     engine = make_engine(sqlite_url)
     session = make_session_factory(engine)()
     world = make_course(session, MemoryBlobStore(), tmp_path / "toy")
     rows = [add_submission(session, user=world["alice"], version=world["version"]) for _ in range(3)]
     session.commit()
     reconciler = BrokerReconciler(ApiSettings(redis_url=broker_url))
-    assert reconciler.lost(session) == rows  # a broker without the marker: this process cannot tell when it lost them
+    # a broker without the marker, never seen by this process: rows queued since it started are left alone
+    assert reconciler.lost(session) == []
+    reconciler.settle(all_sent=True)
+    assert redis.Redis.from_url(broker_url).exists(MARKER_KEY)
+    redis.Redis.from_url(broker_url).delete(MARKER_KEY)  # flushed while this process watches: everything is lost
+    assert reconciler.lost(session) == rows
     session.commit()
     assert [(r.attempt, r.error) for r in rows] == [(2, LossReason.BROKER_RESET.value)] * 3
     reconciler.settle(all_sent=True)

@@ -36,10 +36,21 @@ def test_a_restart_after_the_marker_was_seen_cuts_at_the_brokers_start():
     assert lost["cpu"].before == at(6) and lost["cpu"].reason is LossReason.BROKER_RESET  # start + 1 s margin
 
 
-def test_without_memory_a_missing_marker_cuts_at_now():
-    """A fresh API process cannot tell when the broker lost its data: everything queued so far is sent again."""
+def test_without_memory_a_missing_marker_cuts_at_the_brokers_start():
+    """A fresh API process that never saw the marker (a first start, or Redis and the API restarted together)
+    re-sends what was queued before the broker started; a row queued since may have its message taken by a
+    worker that has not claimed yet, and sending it again would grade it under a second attempt."""
     lost = find_lost(view(marker=False, started=-5, cpu=0), BrokerMemory(), queued={"cpu": 3}, now=at(0), grace=GRACE)
-    assert lost["cpu"].before == at(0)
+    assert lost["cpu"].before == at(-4) and lost["cpu"].reason is LossReason.BROKER_RESET
+
+
+def test_without_memory_a_flush_is_caught_by_the_empty_queue_proof():
+    """A flush while this process was not watching leaves no trace but empty lists: the grace period decides."""
+    memory = BrokerMemory()
+    first = find_lost(view(marker=False, started=-500, cpu=0), memory, queued={"cpu": 3}, now=at(0), grace=GRACE)
+    assert first["cpu"].before == at(-499)  # rows queued since the broker started are not re-sent at once
+    lost = find_lost(view(marker=True, started=-500, cpu=0), memory, queued={"cpu": 3}, now=at(21), grace=GRACE)
+    assert lost["cpu"].before == at(0) and lost["cpu"].reason is LossReason.EMPTY_QUEUE
 
 
 def test_a_missing_marker_with_every_message_still_there_resends_nothing():
@@ -105,7 +116,8 @@ def test_resend_bumps_the_attempt_of_rows_before_the_cutoff_and_the_stale_messag
     session, world, _ = db
     old, new = _queued(session, world, at_second=0), _queued(session, world, at_second=10)
     assert queued_per_queue(session) == {"cpu": 2}
-    lost = find_lost(view(marker=False, cpu=1), BrokerMemory(), queued={"cpu": 2}, now=at(5), grace=GRACE)
+    flushed = BrokerMemory(marker_seen_at=at(-1))  # this process saw the marker, then the broker was flushed
+    lost = find_lost(view(marker=False, cpu=1), flushed, queued={"cpu": 2}, now=at(5), grace=GRACE)
     assert resend_lost(session, lost, now=at(5)) == [old]
     session.commit()
     assert (old.attempt, old.runs, old.queued_at, old.status) == (2, 0, at(5), SubmissionStatus.QUEUED)

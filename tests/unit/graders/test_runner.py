@@ -85,7 +85,7 @@ def test_not_run_keeps_points_visible():
 
 
 def test_expect_close_says_where_and_by_how_much():
-    with pytest.raises(CheckFailed, match=r"off by 0.5 at index \(1,\)"):
+    with pytest.raises(CheckFailed, match=r"at index \(1,\) is 2\.5, expected 2 \(off by 0\.5"):
         expect_close([1.0, 2.5], [1.0, 2.0], what="y")
     with pytest.raises(CheckFailed, match="shape"):
         expect_close([1.0], [1.0, 2.0])

@@ -80,3 +80,30 @@ def test_deep_nesting_is_refused(tmp_path):
         value = [value]
     with pytest.raises(StudentValueError, match="deeply"):
         codec.decode_value(value, ipc_dir=tmp_path)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.int32, np.bool_, np.complex64, np.complex128])
+def test_arrays_keep_their_dtype_through_the_codec(tmp_path, dtype):
+    array = (np.arange(6).reshape(2, 3) * (1 + 1j if np.dtype(dtype).kind == "c" else 1)).astype(dtype)
+    wire = codec.encode_args([array], ipc_dir=tmp_path, stem="in-x", counter=[0])
+    sent = np.load(tmp_path / wire[0]["__gf_npy__"], allow_pickle=False)
+    assert sent.dtype == dtype and np.array_equal(sent, array)
+    np.save(tmp_path / "out-0123456789abcdef-1.npy", array, allow_pickle=False)
+    back = codec.decode_value({"__gf_npy__": "out-0123456789abcdef-1.npy"}, ipc_dir=tmp_path)
+    assert back.dtype == dtype and np.array_equal(back, array)
+
+
+def test_a_tensor_argument_is_an_array_with_torch_options(tmp_path):
+    from gradeflow_graders.api import Tensor
+
+    wire = codec.encode_args(Tensor(np.ones(2, dtype=np.float32), dtype="torch.float64", requires_grad=True),
+                             ipc_dir=tmp_path, stem="in-x", counter=[0])
+    assert wire == {"__gf_tensor__": "in-x-1.npy", "dtype": "float64", "requires_grad": True, "device": None}
+    assert np.load(tmp_path / "in-x-1.npy", allow_pickle=False).dtype == np.float32
+
+
+def test_object_and_structured_arrays_are_not_sent(tmp_path):
+    for array in (np.array([object()], dtype=object), np.zeros(2, dtype=[("a", "O")])):
+        with pytest.raises(TypeError, match="dtype"):
+            codec.encode_args([array], ipc_dir=tmp_path, stem="in-x", counter=[0])
+    assert list(tmp_path.iterdir()) == []

@@ -39,7 +39,7 @@ def claim(body: ClaimBody, attempt: AttemptDep, session: SessionDep, settings: S
     return JobSpec(submission_id=submission.id, attempt=number, kind=submission.kind, filename=submission.filename,
                    submission_sha256=submission.blob_sha256, bundle_sha256=version.sha256,
                    assignment_slug=submission.assignment.slug, limits=config.limits(*limits_from_settings(settings)),
-                   seed=submission.seed)
+                   seed=submission.seed, environment=config.environment)
 
 
 def _current(attempt: tuple) -> None:

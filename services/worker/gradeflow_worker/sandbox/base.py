@@ -21,7 +21,9 @@ class SandboxSpec:
     """What to run and what the sandbox may see: nothing else is visible inside.
 
     `files` are copied into HOME (the submission); `public_dir` appears read-only
-    at HOME/data; `ipc_dir` is the only host directory the sandbox can write.
+    at HOME/data; `ipc_dir` is the only host directory the sandbox can write. `python`: the interpreter argv
+    runs when it is not the backend's own (a student environment's venv): bwrap binds that installation
+    read-only instead of its own (gradeflow_worker.environments).
     """
 
     run_id: str
@@ -31,6 +33,7 @@ class SandboxSpec:
     public_dir: Path | None
     limits: Limits
     env: dict[str, str] = field(default_factory=dict)
+    python: str | None = None
 
 
 @dataclass

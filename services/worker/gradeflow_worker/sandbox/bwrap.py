@@ -2,7 +2,9 @@
 an unprivileged uid with no capabilities, cgroups where writable, rlimits otherwise."""
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 import shutil
 import subprocess
@@ -29,6 +31,50 @@ def python_prefix(python: str) -> Path:
     return Path(out.stdout.strip())
 
 
+_LAYOUT = ("import json, site, sys, sysconfig; b = {'base': sys.base_prefix, 'platbase': sys.base_prefix}; "
+           "d = {sysconfig.get_path(k, vars=b) for k in ('purelib', 'platlib')} | set(site.getsitepackages([sys.base_prefix])); "
+           "print(json.dumps({'prefix': sys.prefix, 'base_prefix': sys.base_prefix, 'base_site': sorted(d)}))")
+
+
+@dataclass(frozen=True)
+class PythonLayout:
+    """Where an interpreter lives: a venv (prefix) on top of an installation (base_prefix)."""
+
+    prefix: Path
+    base_prefix: Path
+    base_site: tuple[Path, ...]  # the installation's own site-packages, hidden from a venv's kernel
+
+
+@lru_cache(maxsize=8)
+def python_layout(python: str) -> PythonLayout:
+    """The layout of an interpreter, asked once per interpreter."""
+    out = subprocess.run([python, "-c", _LAYOUT], capture_output=True, text=True, check=True)
+    found = json.loads(out.stdout)
+    return PythonLayout(Path(found["prefix"]), Path(found["base_prefix"]),
+                        tuple(Path(p) for p in found["base_site"] if os.path.isdir(p)))
+
+
+def bind_at_own_path(path: Path) -> list[str]:
+    """Bind a host directory read-only at its own path, with world-traversable parents inside (none for /usr)."""
+    if str(path).startswith("/usr/"):
+        return []
+    args: list[str] = []
+    parts = path.parts[1:-1]
+    for i in range(1, len(parts) + 1):
+        args += ["--perms", "0755", "--dir", "/" + "/".join(parts[:i])]
+    return args + ["--ro-bind", str(path), str(path)]
+
+
+def venv_binds(layout: PythonLayout) -> list[str]:
+    """A student environment: the venv and the installation it runs on, read-only, with the installation's own
+    site-packages (the harness's packages, when it is the worker's interpreter) masked by empty read-only tmpfs."""
+    args = bind_at_own_path(layout.prefix) + bind_at_own_path(layout.base_prefix)
+    for site_dir in layout.base_site:
+        if layout.prefix not in (site_dir, *site_dir.parents):
+            args += ["--perms", "0755", "--tmpfs", str(site_dir), "--remount-ro", str(site_dir)]
+    return args
+
+
 class BubblewrapSandbox:
     name = "bwrap"
 
@@ -41,15 +87,13 @@ class BubblewrapSandbox:
         if not shutil.which("setpriv"):
             raise RuntimeError("setpriv (util-linux) is not installed")
 
-    def _python_binds(self) -> list[str]:
-        """Bind the interpreter at its own path, with world-traversable parents inside."""
-        args: list[str] = []
-        if not str(self.prefix).startswith("/usr/"):
-            parts = self.prefix.parts[1:-1]
-            for i in range(1, len(parts) + 1):
-                args += ["--perms", "0755", "--dir", "/" + "/".join(parts[:i])]
-            args += ["--ro-bind", str(self.prefix), str(self.prefix)]
-        return args
+    def _python_binds(self, python: str | None) -> tuple[list[str], Path]:
+        """The binds for the kernel's interpreter and its bin directory: the worker's own installation (the default
+        environment, as always), or a student environment's venv, which never sees the worker's packages."""
+        if python is None or python == self.python:
+            return bind_at_own_path(self.prefix), self.prefix
+        layout = python_layout(python)
+        return venv_binds(layout), layout.prefix
 
     def bwrap_argv(self, spec: SandboxSpec, file_fds: dict[str, int]) -> list[str]:
         limits = spec.limits
@@ -69,13 +113,14 @@ class BubblewrapSandbox:
         args += ["--perms", "01777", "--size", scratch, "--tmpfs", "/tmp"]
         args += ["--perms", "0755", "--dir", "/home"]
         args += ["--perms", "01777", "--size", scratch, "--tmpfs", HOME]
-        args += self._python_binds()
+        python_binds, python_home = self._python_binds(spec.python)
+        args += python_binds
         args += ["--bind", str(spec.ipc_dir), IPC_MOUNT]
         if spec.public_dir is not None and spec.public_dir.is_dir():
             args += ["--ro-bind", str(spec.public_dir), f"{HOME}/data"]
         for name, fd in file_fds.items():
             args += ["--perms", "0644", "--file", str(fd), f"{HOME}/{name}"]
-        env = {"HOME": HOME, "PATH": f"{self.prefix}/bin:/usr/bin:/bin"} | STUDENT_ENV
+        env = {"HOME": HOME, "PATH": f"{python_home}/bin:/usr/bin:/bin"} | STUDENT_ENV
         env |= limits_env(limits) | spec.env
         for key, value in env.items():
             args += ["--setenv", key, value]

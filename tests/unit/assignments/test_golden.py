@@ -1,0 +1,106 @@
+"""Golden tests for every assignment under assignments/ that has checks/ and wrong/expected.toml.
+
+Its checks must score the reference (solution) full marks, the starter 0 (or expected.toml's top-level
+`starter_score`), and every known-wrong submission in wrong/ exactly the score recorded in expected.toml's
+[scores], whatever the seed. Run in-process with the fake student handle and the harness's own runner.
+
+Collection only lists folders, so a half-written assignment fails its own tests without breaking the others.
+"""
+from __future__ import annotations
+
+import functools
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from gradeflow_graders.api import CheckSpec
+from gradeflow_graders.runner import load_checks, run_check
+from gradeflow_protocol.bundles import read_config
+from gradeflow_protocol.messages import CheckResult
+from tests.fakes.student import InProcessStudent
+
+ASSIGNMENTS = Path(__file__).resolve().parents[3] / "assignments"
+SEEDS = range(3)
+SUFFIXES = (".ipynb", ".py")
+FOLDERS = sorted(p for p in ASSIGNMENTS.iterdir()
+                 if (p / "checks").is_dir() and (p / "wrong" / "expected.toml").is_file())
+BY_SEED = [pytest.param(folder, seed, id=f"{folder.name}-seed{seed}") for folder in FOLDERS for seed in SEEDS]
+BY_FOLDER = [pytest.param(folder, id=folder.name) for folder in FOLDERS]
+
+
+@functools.cache
+def checks(folder: Path) -> tuple[CheckSpec, ...]:
+    """Loaded once per folder: reloading would only re-import the same functions."""
+    return tuple(load_checks(folder / "checks"))
+
+
+@functools.cache
+def expected(folder: Path) -> dict:
+    return tomllib.loads((folder / "wrong" / "expected.toml").read_text("utf-8"))
+
+
+def submission(folder: Path, stem: str) -> Path | None:
+    """folder/stem.ipynb or folder/stem.py, whichever exists first."""
+    return next((folder / f"{stem}{s}" for s in SUFFIXES if (folder / f"{stem}{s}").is_file()), None)
+
+
+def wrong_files(folder: Path) -> list[Path]:
+    return sorted(p for p in (folder / "wrong").iterdir() if p.suffix in SUFFIXES)
+
+
+def grade(folder: Path, path: Path, seed: int) -> tuple[float, list[CheckResult]]:
+    """The submission's total score and its per-check results (shown when an assertion fails)."""
+    student = InProcessStudent.from_path(path)
+    results = [run_check(spec, student, seed=seed, timeout=30, log=print) for spec in checks(folder)]
+    return sum(r.score for r in results), results
+
+
+def describe(results: list[CheckResult]) -> str:
+    return "\n".join(f"  {r.score:g}/{r.max_score:g} {r.name}: {r.message}" for r in results)
+
+
+@pytest.mark.parametrize(("folder", "seed"), BY_SEED)
+def test_reference_scores_full_marks(folder, seed):
+    solution = submission(folder, "solution")
+    assert solution is not None, f"{folder.name} has no solution.ipynb or solution.py"
+    score, results = grade(folder, solution, seed)
+    assert score == pytest.approx(read_config(folder).points, abs=1e-9), describe(results)
+
+
+@pytest.mark.parametrize(("folder", "seed"), BY_SEED)
+def test_starter_scores_as_recorded(folder, seed):
+    starter = submission(folder, "starter")
+    if starter is None:
+        pytest.skip(f"{folder.name} has no starter")
+    score, results = grade(folder, starter, seed)
+    assert score == pytest.approx(expected(folder).get("starter_score", 0), abs=1e-9), describe(results)
+
+
+@pytest.mark.parametrize(("folder", "seed"), BY_SEED)
+def test_wrong_submissions_score_exactly_as_recorded(folder, seed):
+    recorded = expected(folder).get("scores", {})
+    off = {}
+    for path in wrong_files(folder):
+        if path.name in recorded:
+            score, results = grade(folder, path, seed)
+            if score != pytest.approx(recorded[path.name], abs=1e-9):
+                off[path.name] = f"scored {score:g}, recorded {recorded[path.name]:g}\n{describe(results)}"
+    assert not off, "\n".join(f"{name} {why}" for name, why in off.items())
+
+
+@pytest.mark.parametrize("folder", BY_FOLDER)
+def test_every_wrong_submission_has_a_recorded_score(folder):
+    recorded = expected(folder).get("scores", {})
+    assert [p.name for p in wrong_files(folder)] == sorted(recorded)
+
+
+@pytest.mark.parametrize("folder", BY_FOLDER)
+def test_points_sum_to_the_assignment_points(folder):
+    assert sum(spec.points for spec in checks(folder)) == pytest.approx(read_config(folder).points, abs=1e-9)
+
+
+@pytest.mark.parametrize("folder", BY_FOLDER)
+def test_check_names_are_unique(folder):
+    names = [spec.name for spec in checks(folder)]
+    assert len(names) == len(set(names)), names
