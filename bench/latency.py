@@ -21,7 +21,6 @@ until after the run and with the next kernel starting beside the run, as the wor
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sqlite3
 import statistics
@@ -201,36 +200,6 @@ def _timed_checks(kernel, sink) -> tuple[float, list[float], float]:
     return time.perf_counter() - began, student.seconds, score
 
 
-def _defined_once():
-    """A what-if for the probe: the request snippet defined once in the kernel as a function of (request, ipc
-    dir, nonce), each request then a one-line call, instead of the whole snippet sent and compiled each time.
-    Returns (the definition to execute once, a replacement for kernel_snippets.request_code)."""
-    from gradeflow_worker import kernel_snippets
-
-    class Name(str):  # formats as itself, repr included: splices a variable where the template has a literal
-        def __repr__(self) -> str:
-            return str(self)
-
-    source = kernel_snippets._TEMPLATE.format(req=Name("_req"), ipc=Name("_ipc"), nonce=Name('" + _nonce + "'))
-    source = source.replace("def __gf_serve():", "def __gf_serve_request(_req, _ipc, _nonce):").split("\n__gf_serve()")[0]
-
-    def request_code(request: dict, *, ipc_inside: str, nonce: str) -> str:
-        return f"__gf_serve_request({json.dumps(request)!r}, {ipc_inside!r}, {nonce!r})"
-    return source, request_code
-
-
-def _checks_defined_once(kernel, sink) -> tuple[float, list[float], float]:
-    import gradeflow_worker.student as student_module
-
-    source, request_code = _defined_once()
-    kernel.execute(source, timeout=10, sink=sink)
-    original, student_module.request_code = student_module.request_code, request_code
-    try:
-        return _timed_checks(kernel, sink)
-    finally:
-        student_module.request_code = original
-
-
 def _held_pool(start):
     """A KernelPool whose refill can be held back, so a run can be timed with and without a kernel starting."""
     from gradeflow_worker.warm import KernelPool
@@ -306,16 +275,12 @@ def probe_requests() -> str:
                 kernel.execute("pass", timeout=10, sink=sink)
                 bare.append(time.perf_counter() - began)
             alone, requests, score = _timed_checks(kernel, sink)
-            once, quick, once_score = _checks_defined_once(kernel, sink)
         finally:
             kernel.close()
     return (f"probe (a bwrap kernel started by this process): kernel start {started:.2f} s; the 8 checks made "
             f"{len(requests)} kernel requests in {alone:.2f} s: median {statistics.median(requests) * 1000:.0f} ms "
             f"each ({sum(requests):.2f} s in requests); a bare execute('pass') median "
-            f"{statistics.median(bare) * 1000:.0f} ms; score {score:g}\n"
-            f"  what-if, patched in this process only: the request snippet defined once in the kernel and each request "
-            f"a one-line call: {len(quick)} requests in {once:.2f} s, median {statistics.median(quick) * 1000:.0f} ms; "
-            f"score {once_score:g}")
+            f"{statistics.median(bare) * 1000:.0f} ms; score {score:g}")
 
 
 def report(rows: list[dict], nbclient_runs, execs, waits, pause: float, poll: float) -> None:

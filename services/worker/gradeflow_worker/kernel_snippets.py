@@ -142,14 +142,21 @@ def __gf_serve(_request, _dir, _nonce):
 NEEDS_TORCH = "GradeflowNeedsTorch"  # the ename of a reply whose request needed torch where there is none
 
 
-def request_code(request: dict, *, ipc_inside: str, nonce: str) -> str:
+SERVER_NAME = "__gf_serve"  # left defined in the kernel after the first request, so later ones are one line
+
+
+def request_code(request: dict, *, ipc_inside: str, nonce: str, define: bool = True) -> str:
     """Python source that serves `request` in the kernel and writes out-<nonce>.json.
 
     Ops: has, get, eval, define, call (function, args, kwargs), method (target, path, args, kwargs, no_grad),
     attr (target, path), seed (value). Arguments decode as the codec encoded them (.npy arrays, Refs, Tensors);
-    the value goes back through JSON and .npy (torch tensors as numpy arrays of their dtype)."""
-    call = f"__gf_serve({json.dumps(request)!r}, {ipc_inside!r}, {nonce!r})"
-    return f"{_SERVE}\n{call}\ndel __gf_serve\n"
+    the value goes back through JSON and .npy (torch tensors as numpy arrays of their dtype).
+
+    With `define` the server function is (re)defined first; without, the request is a single call of the one a
+    previous request left (compiling the server is most of a request's cost: ~15 of ~20 ms). The student's code
+    could replace it, as it could monkeypatch anything the server uses: what comes back is hostile either way."""
+    call = f"{SERVER_NAME}({json.dumps(request)!r}, {ipc_inside!r}, {nonce!r})"
+    return f"{_SERVE}\n{call}\n" if define else f"{call}\n"
 
 
 _GOVERNOR = r'''

@@ -219,3 +219,17 @@ def test_a_timeout_names_the_method_not_the_generated_ref(tmp_path):
     with pytest.raises(Exception, match=r"^apply\(\.\.\.\) did not finish"):
         student.call_method(affine, "apply", 1.0)
     assert isinstance(affine, Ref)
+
+
+def test_the_server_is_defined_once_and_again_when_the_students_code_removed_it(tmp_path):
+    kernel = ExecKernel(tmp_path, SOURCE + "\ndef vandal():\n    del globals()['__gf_serve']\n")
+    sent = []
+    execute = kernel.execute
+    kernel.execute = lambda code, timeout, sink: (sent.append(code), execute(code, timeout=timeout, sink=sink))[1]
+    student = KernelStudent(kernel, sink=OutputSink(100_000))
+    assert student.call("ident", 1.5) == 1.5
+    assert student.call("ident", 2.5) == 2.5
+    assert "def __gf_serve" in sent[0] and sent[1].count("\n") == 1  # the second request is one line
+    student.call("vandal")  # the student's code deletes the server while a check calls it
+    assert student.call("ident", 3.5) == 3.5  # a NameError naming the server: defined again, asked again
+    assert "def __gf_serve" in sent[-1] and "def __gf_serve" not in sent[-2]
