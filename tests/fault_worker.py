@@ -1,4 +1,5 @@
-"""A grading worker for fault tests ONLY: it SIGKILLs itself while grading a submission holding POISON.
+"""A grading worker for fault tests ONLY: it SIGKILLs itself while grading a submission holding POISON, and its
+harness hangs on the first attempt of one holding HANG.
 
 A submission cannot kill its worker by design (it runs in a sandbox with its own pid namespace, limits and no
 route to the harness), so the "poison submission" of the fault tests is simulated here: this entry point
@@ -14,8 +15,12 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 
 POISON = b"# gradeflow-fault-test: this submission kills its worker"
+# the harness itself hangs on the first attempt of a submission holding HANG (a deadlock, a stuck read: not the
+# student's code, whose own limits would end it); later attempts grade normally
+HANG = b"# gradeflow-fault-test: the harness hangs on this submission's first attempt"
 
 
 def _kill_the_worker(main_pid: int) -> None:
@@ -31,8 +36,11 @@ def install(main_pid: int) -> None:
     real = service.grade  # what gradeflow_worker.service calls to run the harness
 
     def grade(*args, **kwargs):
-        if POISON in bytes(kwargs.get("submission", b"")):
+        submission = bytes(kwargs.get("submission", b""))
+        if POISON in submission:
             _kill_the_worker(main_pid)
+        if HANG in submission and args[0].attempt == 1:
+            threading.Event().wait()  # forever, as a hung harness would
         return real(*args, **kwargs)
 
     service.grade = grade

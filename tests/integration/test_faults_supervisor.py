@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.conftest import require
-from tests.fault_worker import POISON
+from tests.fault_worker import HANG, POISON
 from tests.integration.test_spine import reference_script
 from tests.redis_server import own_redis  # noqa: F401  (fixture)
 from tests.up_stack import start_up
@@ -88,5 +88,29 @@ def test_a_submission_that_kills_its_worker_fails_after_the_run_cap_and_the_queu
         assert stack.supervisor_log().count("killed by SIGKILL") >= 3  # each run took a worker down
         after = stack.submit("after.py", reference_script()).json()["id"]  # both workers are back
         assert stack.wait(after, username="ta1", timeout=GRADING_S)["status"] == "graded"
+    finally:
+        stack.stop()
+
+
+def test_a_hung_harness_is_given_up_by_the_watchdog_and_graded_once_by_a_fresh_process(tmp_path,
+                                                                                      own_redis):  # noqa: F811
+    """Heartbeats prove life, not progress: past the job's time limit plus the watchdog's margin the beats stop
+    (the sweeper takes the attempt back), and Celery replaces the stuck pool process past the hard limit."""
+    require(shutil.which("bwrap") is not None, "bubblewrap is not installed")
+    env = {"GRADEFLOW_CAP_TIME_LIMIT_S": "8", "GRADEFLOW_WATCHDOG_MARGIN_S": "2", "GRADEFLOW_API_RETRY_S": "3"}
+    stack = start_up(tmp_path / "up", redis_url=own_redis.url, workers=1, faulty=True, extra_env=env)
+    try:
+        hung = stack.submit("hang.py", reference_script() + b"\n" + HANG + b"\n")
+        assert hung.status_code == 202, hung.text
+        began = time.monotonic()
+        body = stack.wait(hung.json()["id"], username="ta1", timeout=90)
+        recovered = time.monotonic() - began
+        assert body["status"] == "graded" and body["score"] == 10
+        assert (body["attempt"], body["runs"]) == (2, 2)
+        assert "stopped sending heartbeats" in (body["error"] or "")
+        assert results_per_submission(stack.var_dir) == {body["id"]: 1}
+        assert "watchdog: this attempt has run" in stack.worker_log("worker-1").read_text(errors="replace")
+        assert stack.programs()["worker-1"]["restarts"] == 0  # the pool process was replaced, not the worker
+        print(f"hung harness: graded by attempt 2 {recovered:.1f} s after the upload")
     finally:
         stack.stop()

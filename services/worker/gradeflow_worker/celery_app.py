@@ -11,6 +11,9 @@ def make_celery(settings: WorkerSettings) -> Celery:
     app = Celery("gradeflow", broker=settings.redis_url, set_as_current=True)
     app.conf.update(
         task_acks_late=True,  # a task leaves Redis only once it has finished
+        # the watchdog's last resort: a pool process whose harness hangs past every allowed run is killed and
+        # replaced (its sandbox dies with it); the API's sweeper re-queues the silent attempt
+        task_time_limit=settings.hard_time_limit_s,
         task_reject_on_worker_lost=True,  # a killed pool process puts its task back at once
         worker_prefetch_multiplier=1,  # a busy worker holds no waiting tasks
         task_serializer="json",

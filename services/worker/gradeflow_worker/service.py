@@ -7,6 +7,7 @@ import shutil
 import socket
 import sys
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable
@@ -28,16 +29,25 @@ log = logging.getLogger(__name__)
 
 
 class Heartbeat:
-    """Reports progress to the API every few seconds while a run is in flight (and while its result is posted)."""
+    """Reports progress to the API every few seconds while a run is in flight (and while its result is posted).
 
-    def __init__(self, client: ApiClient, interval: float) -> None:
+    Beats prove life, not progress: past `watchdog_s` (the job's own time limit plus a margin) the harness is
+    taken to hang, beats stop, and the API's sweeper re-queues the silent attempt."""
+
+    def __init__(self, client: ApiClient, interval: float, *, watchdog_s: float = float("inf")) -> None:
         self.client, self.interval = client, interval
         self.progress = "starting"
+        self.deadline = time.monotonic() + watchdog_s
+        self.watchdog_s = watchdog_s
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True, name="heartbeat")
 
     def _loop(self) -> None:
         while not self.stop.wait(self.interval):
+            if time.monotonic() > self.deadline:
+                log.error("watchdog: this attempt has run %.0f s, past every limit it was given (last progress: %s); "
+                          "heartbeats stop so the API takes it back", self.watchdog_s, self.progress)
+                return
             try:  # a beat retries for one interval at most: the next beat overtakes it
                 self.client.heartbeat(self.progress, budget_s=self.interval)
             except Exception as exc:  # the API may be restarting; the next beat will tell
@@ -81,7 +91,8 @@ def run_task(task: GradeTask, settings: WorkerSettings) -> str:
 
 def _run_claimed(client: ApiClient, job: JobSpec, *, settings: WorkerSettings, workdir: Path) -> str:
     try:
-        with Heartbeat(client, settings.heartbeat_interval_s) as beat:
+        watchdog_s = job.limits.time_limit_s + settings.watchdog_margin_s
+        with Heartbeat(client, settings.heartbeat_interval_s, watchdog_s=watchdog_s) as beat:
             result = _grade(client, job, settings=settings, workdir=workdir, progress=beat.update)
             beat.update("posting the result")  # beats go on: the attempt stays this worker's while the post retries
             stored = client.post_result(result)

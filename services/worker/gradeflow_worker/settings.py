@@ -21,6 +21,11 @@ class WorkerSettings(CommonSettings):
     # how long one call to the API is retried through an outage (a restart, a deploy) before it is given up
     api_retry_s: float = Field(60.0, ge=0)
 
+    # The watchdog over one attempt's whole grading (the harness, not the student's code, which its own limits
+    # end): heartbeats stop this long past the job's time limit, so the API's sweeper takes the attempt back;
+    # Celery kills a pool process still busy this long past the longest allowed run (the cap) and starts another.
+    watchdog_margin_s: float = Field(120.0, gt=0)
+
     # Grading processes per worker (Celery prefork children); 0: one per core, so a burst keeps every core busy
     concurrency: int = Field(0, ge=0, le=256)
     # Warm sandboxes per worker process (Celery child): kernels started ahead of demand, each used once
@@ -47,6 +52,11 @@ class WorkerSettings(CommonSettings):
     @property
     def effective_concurrency(self) -> int:
         return self.concurrency or os.cpu_count() or 1
+
+    @property
+    def hard_time_limit_s(self) -> float:
+        """Celery's hard limit on one task: the longest allowed run, the margin, and a result post's retries."""
+        return self.cap_time_limit_s + self.watchdog_margin_s + self.api_retry_s
 
     @property
     def run_dir(self) -> Path:

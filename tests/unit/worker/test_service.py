@@ -116,3 +116,25 @@ def test_the_celery_edge_puts_an_unclaimed_message_back(settings, monkeypatch):
     with pytest.raises(Reject) as caught:
         app.tasks[tasks.TASK_NAME].run(TASK.model_dump())
     assert caught.value.requeue is True
+
+
+def test_heartbeats_stop_past_the_watchdog_so_a_hung_harness_is_taken_back():
+    class Client:
+        def __init__(self):
+            self.beats = 0
+
+        def heartbeat(self, progress, budget_s):
+            self.beats += 1
+
+    client = Client()
+    with service.Heartbeat(client, 0.01, watchdog_s=0.1) as beat:
+        beat.thread.join(2)  # the loop ends by itself once past the watchdog
+        assert not beat.thread.is_alive()
+    assert 3 <= client.beats <= 11  # it beat while within the limit, then stopped
+
+
+def test_celery_kills_a_task_past_the_longest_allowed_run():
+    from gradeflow_worker.celery_app import make_celery
+
+    settings = WorkerSettings(cap_time_limit_s=600, watchdog_margin_s=30, api_retry_s=15)
+    assert make_celery(settings).conf.task_time_limit == 645
