@@ -9,6 +9,8 @@ Collection only lists folders, so a half-written assignment fails its own tests 
 from __future__ import annotations
 
 import functools
+import importlib.util
+import sys
 import tomllib
 from pathlib import Path
 
@@ -18,9 +20,13 @@ from gradeflow_graders.api import CheckSpec
 from gradeflow_graders.runner import load_checks, run_check
 from gradeflow_protocol.bundles import read_config
 from gradeflow_protocol.messages import CheckResult
+from tests.conftest import require
 from tests.fakes.student import InProcessStudent
 
-ASSIGNMENTS = Path(__file__).resolve().parents[3] / "assignments"
+ROOT = Path(__file__).resolve().parents[3]
+ASSIGNMENTS = ROOT / "assignments"
+PYTORCH_SITE = ROOT / "var" / "environments" / "pytorch" / "lib" / \
+    f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
 SEEDS = range(3)
 SUFFIXES = (".ipynb", ".py")
 FOLDERS = sorted(p for p in ASSIGNMENTS.iterdir()
@@ -49,8 +55,23 @@ def wrong_files(folder: Path) -> list[Path]:
     return sorted(p for p in (folder / "wrong").iterdir() if p.suffix in SUFFIXES)
 
 
+def borrow_environment(folder: Path) -> None:
+    """The fake runs student code in this process, which has no torch: for a `pytorch` assignment borrow the built
+    environment's packages (same interpreter version), after the harness's own so its numpy stays the one in use,
+    as tests/unit/worker/test_student_handles.py does."""
+    if read_config(folder).environment != "pytorch":
+        return
+    if importlib.util.find_spec("torch") is None and PYTORCH_SITE.is_dir() and str(PYTORCH_SITE) not in sys.path:
+        sys.path.append(str(PYTORCH_SITE))
+        importlib.invalidate_caches()
+    require(importlib.util.find_spec("torch") is not None,
+            f"{folder.name} needs torch: build the pytorch environment "
+            f"(python -m gradeflow_worker.environments build pytorch)")
+
+
 def grade(folder: Path, path: Path, seed: int) -> tuple[float, list[CheckResult]]:
     """The submission's total score and its per-check results (shown when an assertion fails)."""
+    borrow_environment(folder)
     student = InProcessStudent.from_path(path)
     results = [run_check(spec, student, seed=seed, timeout=30, log=print) for spec in checks(folder)]
     return sum(r.score for r in results), results
