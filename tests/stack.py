@@ -126,12 +126,15 @@ def stack_env(var_dir: Path, *, port: int, redis_url: str, database_url: str = "
 
 
 def start_stack(var_dir: Path, *, redis_url: str, database_url: str = "", extra_env: dict | None = None,
-                workers: int = 1) -> Stack:
+                workers: int = 1, demo_only: tuple[str, ...] = ("ode-theta",)) -> Stack:
     port = free_port()
     env = stack_env(var_dir, port=port, redis_url=redis_url, database_url=database_url, extra_env=extra_env)
     cli = [sys.executable, "-m", "gradeflow_cli.main"]
     subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([*cli, "demo", "--assignments", str(ASSIGNMENTS)], env=env, check=True, capture_output=True)
+    # ode-theta alone, the world the integration tests were written against (tests/integration/test_course.py
+    # publishes the rest of the course through validation)
+    demo = [arg for slug in demo_only for arg in ("--only", slug)]
+    subprocess.run([*cli, "demo", "--assignments", str(ASSIGNMENTS), *demo], env=env, check=True, capture_output=True)
     api_log = open(var_dir / "api.log", "ab")
     api = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env, stdout=api_log, stderr=subprocess.STDOUT,
                            start_new_session=True)

@@ -23,12 +23,13 @@ def db_upgrade() -> None:
     typer.echo(f"schema up to date: {service.upgrade_schema(get_settings())}")
 
 
-def demo(assignments: Path = typer.Option(Path("assignments"), help="folder holding ode-theta/")) -> None:
-    """Create the demo course mathdl with ode-theta and users student1, student2, ta1, prof."""
+def demo(assignments: Path = typer.Option(Path("assignments"), help="folder holding the course's assignments"),
+         only: list[str] = typer.Option([], "--only", help="publish only this assignment (repeatable)")) -> None:
+    """Create the demo course mathdl with its nine exercises and users student1, student2, ta1, prof."""
     from gradeflow_api import service
     from gradeflow_api.settings import get_settings
 
-    shown = service.seed_demo_course(get_settings(), assignments)
+    shown = service.seed_demo_course(get_settings(), assignments, only=tuple(only))
     typer.echo(f"demo course 'mathdl' ready; users student1, student2, ta1, prof; password: {shown}")
 
 

@@ -1,4 +1,4 @@
-"""The demo course: mathdl with ode-theta published and four demo users."""
+"""The demo course: mathdl with the course's nine exercises published and four demo users."""
 from __future__ import annotations
 
 import secrets
@@ -13,6 +13,9 @@ from gradeflow_core.models import Course, Enrollment, User
 from gradeflow_core.publishing import publish_folder
 from gradeflow_core.security import hash_password
 
+# The course in its order (classes and lectures); a folder missing from the assignments directory is skipped.
+DEMO_COURSE = ("ode-theta", "runge-kutta", "resnet-ode", "planar-flow", "adjoint", "neural-ode", "double-descent",
+               "implicit-bias", "features-digits")
 DEMO_USERS = (("student1", Role.STUDENT), ("student2", Role.STUDENT), ("ta1", Role.TA), ("prof", Role.INSTRUCTOR))
 
 
@@ -34,8 +37,10 @@ def enroll(session: Session, *, user: User, course: Course, role: Role) -> None:
         row.role = role
 
 
-def seed_demo(session: Session, blobs: BlobStore, *, assignments_dir: Path, password: str | None) -> str:
-    """Create (or refresh) the demo course; returns the demo password in use."""
+def seed_demo(session: Session, blobs: BlobStore, *, assignments_dir: Path, password: str | None,
+              slugs: tuple[str, ...] = DEMO_COURSE) -> str:
+    """Create (or refresh) the demo course with the assignments `slugs` names (those whose folder exists);
+    returns the demo password in use."""
     password = password or secrets.token_urlsafe(9)
     course = session.scalar(select(Course).where(Course.slug == "mathdl"))
     if course is None:
@@ -44,5 +49,7 @@ def seed_demo(session: Session, blobs: BlobStore, *, assignments_dir: Path, pass
         session.flush()
     for username, role in DEMO_USERS:
         enroll(session, user=ensure_user(session, username=username, password=password), course=course, role=role)
-    publish_folder(session, blobs, course=course, folder=assignments_dir / "ode-theta")
+    for slug in slugs:
+        if (assignments_dir / slug / "assignment.toml").is_file():
+            publish_folder(session, blobs, course=course, folder=assignments_dir / slug)
     return password

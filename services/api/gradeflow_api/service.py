@@ -15,16 +15,17 @@ def upgrade_schema(settings: ApiSettings) -> str:
     return settings.effective_database_url.split("@")[-1]
 
 
-def seed_demo_course(settings: ApiSettings, assignments: Path) -> str:
-    """The demo course mathdl; returns the password to show (or where it came from)."""
+def seed_demo_course(settings: ApiSettings, assignments: Path, *, only: tuple[str, ...] = ()) -> str:
+    """The demo course mathdl (only the assignments `only` names, when given); returns the password to show (or
+    where it came from)."""
     from gradeflow_core.blobs import LocalBlobStore
     from gradeflow_core.db import make_engine, make_session_factory, session_scope
-    from gradeflow_core.demo import seed_demo
+    from gradeflow_core.demo import DEMO_COURSE, seed_demo
 
     factory = make_session_factory(make_engine(settings.effective_database_url))
     with session_scope(factory) as session:
         password = seed_demo(session, LocalBlobStore(settings.blob_dir), assignments_dir=assignments,
-                             password=settings.demo_password or None)
+                             password=settings.demo_password or None, slugs=only or DEMO_COURSE)
     return "(from GRADEFLOW_DEMO_PASSWORD)" if settings.demo_password else password
 
 

@@ -1,0 +1,91 @@
+"""The student handle with CUDA tensors, on a machine with a GPU (run by hand where one is lent).
+
+The real KernelStudent and the real kernel-side request server (kernel_snippets) run here over an in-process
+stand-in kernel (as in tests/unit/worker/test_student_handles.py: exec() in one namespace, no sandbox; the
+bubblewrap or Docker round trip is the same bytes). The resnet-ode reference is moved to the GPU by the check,
+a Tensor(device="cuda") argument arrives there, and what comes back is numpy of the tensor's dtype; its values
+are compared with the same model on the CPU, and a deep model's forward pass is timed on each device.
+
+    python3 bench/gpu_handle.py
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+for package in ("packages/protocol", "graders", "services/worker"):
+    sys.path.insert(0, str(ROOT / package))
+
+from gradeflow_graders.api import Tensor  # noqa: E402
+from gradeflow_worker.kernel import ExecResult, ExecStatus, OutputSink  # noqa: E402
+from gradeflow_worker.student import KernelStudent  # noqa: E402
+
+
+@dataclass
+class _Process:
+    ipc_inside: str
+
+
+class ExecKernel:
+    """Runs each request's code with exec() in one namespace; the IPC directory is a temporary one."""
+
+    def __init__(self, ipc_dir: Path, source: str) -> None:
+        self.ipc_dir, self.process, self.namespace = ipc_dir, _Process(str(ipc_dir)), {"__name__": "__main__"}
+        exec(compile(source, "solution", "exec"), self.namespace)
+
+    def alive(self) -> bool:
+        return True
+
+    def execute(self, code: str, *, timeout: float, sink: OutputSink) -> ExecResult:
+        try:
+            exec(code, self.namespace)
+        except Exception as exc:  # noqa: BLE001 - reported as the real kernel reports it
+            return ExecResult(ExecStatus.ERROR, ename=type(exc).__name__, evalue=str(exc))
+        return ExecResult(ExecStatus.OK)
+
+
+def solution_source() -> str:
+    import json
+    cells = json.loads((ROOT / "assignments" / "resnet-ode" / "solution.ipynb").read_text())["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+
+
+def main() -> None:
+    import torch
+    print(f"torch {torch.__version__}, cuda available: {torch.cuda.is_available()}, "
+          f"device: {torch.cuda.get_device_name(0) if torch.cuda.is_available() else '-'}")
+    with tempfile.TemporaryDirectory() as tmp:
+        student = KernelStudent(ExecKernel(Path(tmp), solution_source()), sink=OutputSink(100_000))
+        student.set_deadline(float("inf"))
+        print("seeded:", student.seed(1234))
+        move = student.define("lambda module, device: module.to(device) and None")  # a module is no data to send back
+        net = student.define("ResNetODE(2, 16, 8, 1.0)")
+        x = np.random.default_rng(0).standard_normal((256, 2)).astype(np.float32)
+        on_cpu = student.call_method(net, "forward", Tensor(x, dtype="float32"), no_grad=True)
+        student.call(move, net, "cuda")
+        on_gpu = student.call_method(net, "forward", Tensor(x, dtype="float32", device="cuda"), no_grad=True)
+        where = student.eval(f"str(next({net.name}.parameters()).device)")
+        print(f"parameters on {where}; result back as {type(on_gpu).__name__} {on_gpu.dtype} {on_gpu.shape}; "
+              f"max |gpu - cpu| = {float(np.max(np.abs(on_gpu - on_cpu))):.2e}")
+        assert on_gpu.dtype == np.float32 and on_gpu.shape == (256, 2)
+        assert np.allclose(on_gpu, on_cpu, rtol=1e-3, atol=1e-3)
+        big = student.define("ResNetODE(2, 512, 64, 1.0)")
+        points = np.random.default_rng(1).standard_normal((100_000, 2)).astype(np.float32)
+        for device in ("cpu", "cuda") if "--cpu-only" not in sys.argv else ("cpu",):
+            student.call(move, big, device)
+            args = (Tensor(points, dtype="float32", device=device),)
+            student.call_method(big, "forward", *args, no_grad=True)  # warm-up
+            began = time.perf_counter()
+            for _ in range(3):
+                out = student.call_method(big, "forward", *args, no_grad=True)
+            print(f"depth-64 ResNetODE, 100,000 points, forward through the handle on {device}: "
+                  f"{(time.perf_counter() - began) / 3 * 1000:.0f} ms a call (result {out.dtype} {out.shape})")
+
+if __name__ == "__main__":
+    main()
