@@ -56,5 +56,9 @@ def test_each_assignment_validates_through_the_real_stack(stack, homes, slug):
     assert done.stdout.count(" ok ") == files, done.stdout
     seconds = grading_seconds(stack, slug)
     assert len(seconds) == files, seconds
+    with sqlite3.connect(stack.var_dir / "gradeflow.db") as db:
+        [(digest,)] = db.execute("SELECT v.environment_digest FROM assignment_versions v JOIN assignments a ON "
+                                 "a.id = v.assignment_id WHERE a.slug = ? AND v.state = 'ready'", (slug,)).fetchall()
+    assert digest and "," not in digest  # the version names the one environment build it was validated in
     print(f"\n{slug}: {files} files graded, claimed -> graded median {statistics.median(seconds.values()):.1f} s, "
           f"max {max(seconds.values()):.1f} s ({', '.join(f'{k} {v:.1f}' for k, v in sorted(seconds.items()))})")

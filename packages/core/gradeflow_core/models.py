@@ -117,6 +117,9 @@ class AssignmentVersion(Base):
     problems: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")  # what to fix, when BROKEN
     activate_when_ready: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     validated_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
+    # the student environment's digest the validation ran in (what was installed, hashed; several, comma-joined,
+    # when the workers' builds differed)
+    environment_digest: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class VersionActivation(Base):

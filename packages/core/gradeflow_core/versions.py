@@ -220,10 +220,24 @@ def settle(session: Session, version: AssignmentVersion) -> VersionState:
     problems += [points] if points else []
     version.state = VersionState.BROKEN if problems else VersionState.READY
     version.problems, version.validated_at = problems, utcnow()
+    version.environment_digest = validated_digest(session, version)
     if version.state == VersionState.READY and version.activate_when_ready:
         make_current(session, version, cause=ActivationCause.VALIDATED, by=version.published_by)
     session.flush()
     return version.state
+
+
+def validated_digest(session: Session, version: AssignmentVersion) -> str | None:
+    """The environment digest the version's validation runs reported (comma-joined when they differ)."""
+    runs = session.scalars(select(ValidationRun).where(ValidationRun.version_id == version.id))
+    digests = set()
+    for run in runs:
+        result = session.scalar(select(GradingResult).where(GradingResult.submission_id == run.submission_id)
+                                .order_by(GradingResult.attempt.desc()).limit(1))
+        digest = (result.run or {}).get("environment_digest") if result is not None else None
+        if digest:
+            digests.add(str(digest))
+    return ",".join(sorted(digests))[:200] or None
 
 
 def require_ready(version: AssignmentVersion) -> None:

@@ -31,7 +31,9 @@ def version_public(session: Session, version: AssignmentVersion) -> VersionPubli
                          state=version.state, state_text=describe_version_state(version.state),
                          problems=list(version.problems or []), current=assignment.current_version_id == version.id,
                          activate_when_ready=version.activate_when_ready, created_at=version.created_at,
-                         validated_at=version.validated_at, runs=runs)
+                         validated_at=version.validated_at, runs=runs,
+                         environment=(version.config or {}).get("environment", "default"),
+                         environment_digest=version.environment_digest)
 
 
 def activation_entries(session: Session, assignment: Assignment) -> list[ActivationLogEntry]:

@@ -88,6 +88,8 @@ class VersionPublic(BaseModel):
     activate_when_ready: bool
     created_at: datetime
     validated_at: datetime | None
+    environment: str = Field("default", description="the student environment the assignment names")
+    environment_digest: str | None = Field(None, description="what the validation ran in (installed packages, hashed)")
     runs: list[ValidationRunPublic] = []
 
 

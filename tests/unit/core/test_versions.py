@@ -37,10 +37,11 @@ def test_all_runs_as_expected_make_it_ready_and_first_versions_current(staff_db,
     published = publish(session, blobs, world, folder)
     assert published.version.activate_when_ready  # a first version becomes current when ready
     solution, wrong = published.to_enqueue
-    grade_now(session, solution, 2)
+    grade_now(session, solution, 2, environment_digest="sha256:abc")
     assert published.version.state == VersionState.VALIDATING  # one run still out
-    grade_now(session, wrong, 0)  # the last result settles the version (grading.record_result)
+    grade_now(session, wrong, 0, environment_digest="sha256:abc")  # the last result settles the version
     assert published.version.state == VersionState.READY
+    assert published.version.environment_digest == "sha256:abc"  # what it was validated in
     assignment = session.get(Assignment, published.version.assignment_id)
     assert assignment.current_version_id == published.version.id and assignment.title == "Fresh"
     [entry] = activation_log(session, assignment)

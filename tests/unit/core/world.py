@@ -68,19 +68,22 @@ def build_world(session: Session, blobs: BlobStore, folder: Path) -> World:
     return World(course=course, other=other, users=users, version=version)
 
 
-def result_for(submission: Submission, score: float, *, max_score: float = 2.0) -> ResultPost:
+def result_for(submission: Submission, score: float, *, max_score: float = 2.0,
+               environment_digest: str | None = None) -> ResultPost:
     check = CheckResult(name="answer is 42", score=score, max_score=max_score, passed=score == max_score,
                         message="" if score == max_score else "answer should be 42")
-    return ResultPost(submission_id=submission.id, attempt=submission.attempt, checks=[check],
-                      run=RunReport(outcome=RunOutcome.COMPLETED, wall_seconds=0.1), log="fake grader")
+    run = RunReport(outcome=RunOutcome.COMPLETED, wall_seconds=0.1, environment_digest=environment_digest)
+    return ResultPost(submission_id=submission.id, attempt=submission.attempt, checks=[check], run=run,
+                      log="fake grader")
 
 
-def grade_now(session: Session, submission: Submission, score: float, *, max_score: float = 2.0) -> None:
+def grade_now(session: Session, submission: Submission, score: float, *, max_score: float = 2.0,
+              environment_digest: str | None = None) -> None:
     """Claim and post a result, as a worker would."""
     assert grading.claim(session, submission=submission, attempt=submission.attempt, worker="fake",
                          timing=TIMING) is None
-    assert grading.record_result(session, submission=submission, post=result_for(submission, score,
-                                                                                  max_score=max_score))
+    assert grading.record_result(session, submission=submission, post=result_for(
+        submission, score, max_score=max_score, environment_digest=environment_digest))
     session.flush()
 
 
