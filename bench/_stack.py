@@ -55,13 +55,13 @@ def loadavg() -> str:
 
 def embedded_defaults() -> dict[str, str]:
     """Environment putting back the shipped defaults that tests/stack.py shortens for fast tests (heartbeats,
-    sweeper, caps on cell and run time, one grading process): for benches of the embedded default deployment."""
+    sweeper, caps on cell and run time, one grading process, one warm kernel): for benches of the embedded default deployment."""
     from gradeflow_api.settings import ApiSettings
     from gradeflow_worker.settings import WorkerSettings
 
     fields = ApiSettings.model_fields | WorkerSettings.model_fields
     names = ("heartbeat_interval_s", "heartbeat_timeout_s", "sweep_interval_s", "cap_cell_timeout_s",
-             "cap_time_limit_s", "concurrency")
+             "cap_time_limit_s", "concurrency", "warm_kernels")
     return {f"GRADEFLOW_{name.upper()}": str(fields[name].default) for name in names}
 
 

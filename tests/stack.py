@@ -122,6 +122,7 @@ def stack_env(var_dir: Path, *, port: int, redis_url: str, database_url: str = "
         "GRADEFLOW_API_URL": f"http://127.0.0.1:{port}", "GRADEFLOW_SECRET_KEY": "integration-test-secret",
         "GRADEFLOW_DEMO_PASSWORD": PASSWORD, "GRADEFLOW_SWEEP_INTERVAL_S": "1", "GRADEFLOW_HEARTBEAT_INTERVAL_S": "1",
         "GRADEFLOW_HEARTBEAT_TIMEOUT_S": "6", "GRADEFLOW_CONCURRENCY": "1", "GRADEFLOW_CAP_CELL_TIMEOUT_S": "6", "GRADEFLOW_CAP_TIME_LIMIT_S": "40",
+        "GRADEFLOW_WARM_KERNELS": "1",  # one waiting kernel per grading process: what the leftover counts expect
     } | (extra_env or {})
 
 
