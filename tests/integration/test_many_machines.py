@@ -41,7 +41,19 @@ RECOVERY_BUDGET_S = 30
 SUBMISSIONS = 8
 MAX_EXTRA = 6  # uploads added if both workers fall idle before w1 can be caught mid-run
 MID_RUN = ("running", "cell ", "check ")  # progress a worker reports once the kernel is up
-NOTEBOOK = (ASSIGNMENTS / "ode-theta" / "solution.ipynb").read_bytes()
+
+
+def _slow_notebook() -> bytes:
+    """The reference with a first cell that takes 3 s: a warm kernel grades the reference alone in ~0.4 s, too
+    quickly for a 0.2 s poll through the API (and a heartbeat a second) to catch w1 inside a run."""
+    import nbformat
+
+    notebook = nbformat.reads((ASSIGNMENTS / "ode-theta" / "solution.ipynb").read_text(), as_version=4)
+    notebook.cells.insert(0, nbformat.v4.new_code_cell("import time\ntime.sleep(3)"))
+    return nbformat.writes(notebook).encode()
+
+
+NOTEBOOK = _slow_notebook()
 
 
 @dataclass
