@@ -120,7 +120,7 @@ def _cold_slot(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sa
     spec = SandboxSpec(run_id=run_root.name, argv=[], ipc_dir=run_root / "ipc", files={job.filename: submission},
                        public_dir=bundle_dir / "data" / "public", limits=job.limits)
     slot = Slot(kernel=SandboxedKernel(sandbox, spec, python=environment.python), run_root=run_root,
-                public_dir=bundle_dir / "data" / "public", limits=job.limits, started_s=0.0, environment=environment)
+                public_dir=bundle_dir / "data" / "public", key=WarmKey(job.limits, environment), started_s=0.0)
     began = time.monotonic()
     try:
         slot.kernel.start()

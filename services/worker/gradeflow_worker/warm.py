@@ -48,13 +48,8 @@ class Slot:
     kernel: SandboxedKernel
     run_root: Path
     public_dir: Path
-    limits: Limits
+    key: WarmKey  # the limits and environment it was started with
     started_s: float  # how long the start took
-    environment: StudentEnvironment | None = None
-
-    @property
-    def key(self) -> WarmKey | None:
-        return WarmKey(self.limits, self.environment) if self.environment is not None else None
 
     def close(self) -> None:
         self.kernel.close()
@@ -74,8 +69,8 @@ def start_slot(sandbox: Sandbox, *, run_dir: Path, key: WarmKey) -> Slot:
     root = new_run_root(run_dir)
     public = root / "public"
     public.mkdir()
-    limits = key.limits
-    spec = SandboxSpec(run_id=root.name, argv=[], ipc_dir=root / "ipc", files={}, public_dir=public, limits=limits)
+    spec = SandboxSpec(run_id=root.name, argv=[], ipc_dir=root / "ipc", files={}, public_dir=public,
+                       limits=key.limits)
     kernel = SandboxedKernel(sandbox, spec, python=key.environment.python)
     began = time.monotonic()
     try:
@@ -84,8 +79,7 @@ def start_slot(sandbox: Sandbox, *, run_dir: Path, key: WarmKey) -> Slot:
         kernel.close()
         shutil.rmtree(root, ignore_errors=True)
         raise
-    return Slot(kernel=kernel, run_root=root, public_dir=public, limits=limits, started_s=time.monotonic() - began,
-                environment=key.environment)
+    return Slot(kernel=kernel, run_root=root, public_dir=public, key=key, started_s=time.monotonic() - began)
 
 
 def hand_over(slot: Slot, *, filename: str, data: bytes, public_src: Path | None, timeout: float = 10.0) -> None:
