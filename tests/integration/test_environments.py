@@ -11,6 +11,7 @@ import json
 import shutil
 import sys
 import sysconfig
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -146,4 +147,4 @@ def test_an_environment_that_is_not_built_is_a_clear_error(bundle, tmp_path):
     job, data = job_for(PROBE, "scientific")
     config = HarnessConfig(run_dir=tmp_path / "runs", python=sys.executable, environments_dir=tmp_path / "none")
     with pytest.raises(EnvironmentMissing, match="build scientific"):
-        grade(job, submission=data, bundle_dir=bundle, sandbox=object(), config=config)
+        grade(job, submission=data, bundle_dir=bundle, sandbox=SimpleNamespace(name="bwrap", image=None), config=config)

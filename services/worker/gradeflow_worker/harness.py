@@ -101,12 +101,11 @@ def grade(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox
 def job_environment(job: JobSpec, *, sandbox: Sandbox, config: HarnessConfig, log: Callable[[str], None]
                     ) -> StudentEnvironment:
     """The environment the job's kernel runs in (raises EnvironmentMissing when it is not built here)."""
-    if getattr(sandbox, "name", "") == "docker":
-        # the Docker backend runs every environment in its one image (named environments are venvs for bwrap)
-        image = getattr(sandbox, "image", "")
+    if sandbox.image is not None:  # a container backend: every environment runs in its one image
         if job.environment != DEFAULT_ENVIRONMENT:
-            log(f"environment: {job.environment} asked for; the docker backend runs it in its one image {image}")
-        return StudentEnvironment(job.environment, python=config.python, digest=f"docker image {image}")
+            log(f"environment: {job.environment} asked for; the {sandbox.name} backend runs it in its one image "
+                f"{sandbox.image}")
+        return StudentEnvironment(job.environment, python=config.python, digest=f"{sandbox.name} image {sandbox.image}")
     environment = resolve_environment(job.environment, environments_dir=config.environments_dir,
                                       default_python=config.python)
     log(f"environment: {environment.name} (digest {environment.digest or 'unknown'})")

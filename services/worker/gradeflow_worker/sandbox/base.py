@@ -62,6 +62,9 @@ class SandboxProcess(Protocol):
 
 class Sandbox(Protocol):
     name: str
+    # the one image a container backend runs every student environment in; None where the kernel runs the
+    # environment's own interpreter (a venv bound into the sandbox)
+    image: str | None
 
     def ipc_path(self, spec: SandboxSpec) -> str:
         """How the sandbox will name spec.ipc_dir (known before start, so the kernel's files can be written first)."""

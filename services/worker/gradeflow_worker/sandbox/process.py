@@ -9,6 +9,7 @@ from gradeflow_worker.sandbox.local import LaunchedProcess, launcher_argv, rlimi
 
 class ProcessSandbox:
     name = "process"
+    image = None  # the kernel runs the environment's own interpreter
 
     def ipc_path(self, spec: SandboxSpec) -> str:
         return str(spec.ipc_dir)
