@@ -1,7 +1,7 @@
 """The student handle with CUDA tensors, on a machine with a GPU (run by hand where one is lent).
 
 The real KernelStudent and the real kernel-side request server (kernel_snippets) run here over an in-process
-stand-in kernel (as in tests/unit/worker/test_student_handles.py: exec() in one namespace, no sandbox; the
+stand-in kernel (tests/fakes/kernel.py, as in tests/unit/worker/test_student_handles.py: exec() in one namespace, no sandbox; the
 bubblewrap or Docker round trip is the same bytes). The resnet-ode reference is moved to the GPU by the check,
 a Tensor(device="cuda") argument arrives there, and what comes back is numpy of the tensor's dtype; its values
 are compared with the same model on the CPU, and a deep model's forward pass is timed on each device.
@@ -13,41 +13,18 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-for package in ("packages/protocol", "graders", "services/worker"):
-    sys.path.insert(0, str(ROOT / package))
+for path in ("packages/protocol", "graders", "services/worker", ""):  # where nothing is installed (a GPU host)
+    sys.path.insert(0, str(ROOT / path))
 
 from gradeflow_graders.api import Tensor  # noqa: E402
-from gradeflow_worker.kernel import ExecResult, ExecStatus, OutputSink  # noqa: E402
+from gradeflow_worker.kernel import OutputSink  # noqa: E402
 from gradeflow_worker.student import KernelStudent  # noqa: E402
-
-
-@dataclass
-class _Process:
-    ipc_inside: str
-
-
-class ExecKernel:
-    """Runs each request's code with exec() in one namespace; the IPC directory is a temporary one."""
-
-    def __init__(self, ipc_dir: Path, source: str) -> None:
-        self.ipc_dir, self.process, self.namespace = ipc_dir, _Process(str(ipc_dir)), {"__name__": "__main__"}
-        exec(compile(source, "solution", "exec"), self.namespace)
-
-    def alive(self) -> bool:
-        return True
-
-    def execute(self, code: str, *, timeout: float, sink: OutputSink) -> ExecResult:
-        try:
-            exec(code, self.namespace)
-        except Exception as exc:  # noqa: BLE001 - reported as the real kernel reports it
-            return ExecResult(ExecStatus.ERROR, ename=type(exc).__name__, evalue=str(exc))
-        return ExecResult(ExecStatus.OK)
+from tests.fakes.kernel import ExecKernel  # noqa: E402
 
 
 def solution_source() -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ from gradeflow_graders.api import Ref, StudentError, StudentValueError, Tensor
 from gradeflow_worker.kernel import ExecResult, ExecStatus, OutputSink
 from gradeflow_worker.student import KernelStudent
 from tests.conftest import require
+from tests.fakes.kernel import ExecKernel
 from tests.fakes.student import InProcessStudent
 
 PYTORCH_SITE = Path(__file__).resolve().parents[3] / "var" / "environments" / "pytorch" / "lib" / \
@@ -83,31 +83,6 @@ def grad_enabled(x):
 def half():
     return torch.ones(2, dtype=torch.bfloat16)
 """
-
-
-@dataclass
-class _Process:
-    ipc_inside: str
-
-
-class ExecKernel:
-    """Stands in for SandboxedKernel: runs code with exec() in one namespace; the IPC dir is a tmp dir."""
-
-    def __init__(self, ipc_dir: Path, source: str) -> None:
-        self.ipc_dir = ipc_dir
-        self.process = _Process(str(ipc_dir))
-        self.namespace: dict = {"__name__": "__main__"}
-        exec(source, self.namespace)
-
-    def alive(self) -> bool:
-        return True
-
-    def execute(self, code: str, *, timeout: float, sink: OutputSink) -> ExecResult:
-        try:
-            exec(code, self.namespace)
-        except Exception as exc:
-            return ExecResult(ExecStatus.ERROR, ename=type(exc).__name__, evalue=str(exc))
-        return ExecResult(ExecStatus.OK)
 
 
 @pytest.fixture(params=["kernel", "fake"])
