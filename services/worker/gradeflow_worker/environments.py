@@ -42,10 +42,28 @@ class StudentEnvironment:
     name: str
     python: str  # the kernel's interpreter: a venv's bin/python, or the worker's own for "default"
     digest: str  # sha256 of the environment's package list ("pip freeze")
+    image: str | None = None  # a container backend's image of it (python is then the image's interpreter)
 
     @property
     def is_default(self) -> bool:
         return self.name == DEFAULT_ENVIRONMENT
+
+
+def environment_image(default_image: str, name: str) -> str:
+    """The container image of a student environment: the default image's, or NAME appended to its repository
+    (gradeflow-sandbox:latest -> gradeflow-sandbox-pytorch:latest), as build_image.sh --environment tags it."""
+    if name == DEFAULT_ENVIRONMENT:
+        return default_image
+    repository, colon, tag = default_image.rpartition(":")
+    if not colon or "/" in tag:  # no tag (a registry's port is not one)
+        repository, tag = default_image, "latest"
+    return f"{repository}-{name}:{tag}"
+
+
+IMAGE_BUILD_COMMAND = "services/worker/sandbox_image/build_image.sh --environment"
+ENVIRONMENT_LABEL = "gradeflow.environment"
+DIGEST_LABEL = "gradeflow.environment_digest"
+FINGERPRINT_LABEL = "gradeflow.fingerprint"
 
 
 def requirements_file(name: str) -> Path:

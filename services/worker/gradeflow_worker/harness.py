@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gradeflow_protocol.enums import RunOutcome
-from gradeflow_protocol.environments import DEFAULT_ENVIRONMENT
 from gradeflow_protocol.messages import CheckResult, JobSpec, Limits, ResultPost, RunReport
 from gradeflow_protocol.words import describe_outcome
 from gradeflow_graders.api import CheckSpec, KernelDied
@@ -101,14 +100,17 @@ def grade(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox
 def job_environment(job: JobSpec, *, sandbox: Sandbox, config: HarnessConfig, log: Callable[[str], None]
                     ) -> StudentEnvironment:
     """The environment the job's kernel runs in (raises EnvironmentMissing when it is not built here)."""
-    if sandbox.image is not None:  # a container backend: every environment runs in its one image
-        if job.environment != DEFAULT_ENVIRONMENT:
-            log(f"environment: {job.environment} asked for; the {sandbox.name} backend runs it in its one image "
-                f"{sandbox.image}")
-        return StudentEnvironment(job.environment, python=config.python, digest=f"{sandbox.name} image {sandbox.image}")
-    environment = resolve_environment(job.environment, environments_dir=config.environments_dir,
-                                      default_python=config.python)
-    log(f"environment: {environment.name} (digest {environment.digest or 'unknown'})")
+    environment = student_environment(job.environment, sandbox=sandbox, config=config)
+    where = f", image {environment.image}" if environment.image else ""
+    log(f"environment: {environment.name} (digest {environment.digest or 'unknown'}{where})")
+    return environment
+
+
+def student_environment(name: str, *, sandbox: Sandbox, config: HarnessConfig) -> StudentEnvironment:
+    """A named environment as this backend runs it: a container backend's image of it, else its venv."""
+    environment = sandbox.container_environment(name)
+    if environment is None:
+        environment = resolve_environment(name, environments_dir=config.environments_dir, default_python=config.python)
     return environment
 
 
@@ -118,7 +120,8 @@ def _cold_slot(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sa
     run_root = new_run_root(run_dir)
     spec = SandboxSpec(run_id=run_root.name, argv=[], ipc_dir=run_root / "ipc", files={job.filename: submission},
                        public_dir=bundle_dir / "data" / "public", limits=job.limits)
-    slot = Slot(kernel=SandboxedKernel(sandbox, spec, python=environment.python), run_root=run_root,
+    slot = Slot(kernel=SandboxedKernel(sandbox, spec, python=environment.python, image=environment.image),
+                run_root=run_root,
                 public_dir=bundle_dir / "data" / "public", key=WarmKey(job.limits, environment), started_s=0.0)
     began = time.monotonic()
     try:

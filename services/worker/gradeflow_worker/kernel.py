@@ -68,10 +68,11 @@ class KernelStartError(RuntimeError):
 class SandboxedKernel:
     """One kernel in one sandbox; `execute` runs code and collects its output into a sink."""
 
-    def __init__(self, sandbox: Sandbox, spec: SandboxSpec, *, python: str) -> None:
+    def __init__(self, sandbox: Sandbox, spec: SandboxSpec, *, python: str, image: str | None = None) -> None:
         self.sandbox = sandbox
         self.spec = spec
         self.python = python
+        self.image = image  # a container backend's image for the student environment; None: its default
         self.process: SandboxProcess | None = None
         self.client: BlockingKernelClient | None = None
 
@@ -86,7 +87,7 @@ class SandboxedKernel:
         spec = SandboxSpec(run_id=self.spec.run_id, argv=argv, ipc_dir=ipc, files=self.spec.files,
                            public_dir=self.spec.public_dir, limits=self.spec.limits,
                            env={"IPYTHONDIR": "/tmp/.ipython", "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter"} | self.spec.env,
-                           python=self.python)
+                           python=self.python, image=self.image)
         ipc.mkdir(parents=True, exist_ok=True)
         (ipc / "kernel.json").write_text(json.dumps(base | {"ip": f"{self.sandbox.ipc_path(spec)}/k"}))
         (ipc / "kernel.json").chmod(0o644)

@@ -20,8 +20,8 @@ from gradeflow_protocol.messages import GradeTask, JobSpec, ResultPost
 from gradeflow_worker.sandbox import make_sandbox
 from gradeflow_worker.settings import WorkerSettings
 from gradeflow_worker.client import ApiClient, ApiUnavailable, Refused, RetryPolicy
-from gradeflow_worker.environments import EnvironmentMissing, resolve_environment
-from gradeflow_worker.harness import HarnessConfig, grade
+from gradeflow_worker.environments import EnvironmentMissing
+from gradeflow_worker.harness import HarnessConfig, grade, student_environment
 from gradeflow_worker.metrics import get_worker_metrics
 from gradeflow_worker.warm import KernelPool, WarmKey, process_pool, start_slot
 
@@ -148,9 +148,9 @@ def prewarm(settings: WorkerSettings) -> None:
         return
     config = harness_config(settings)
     settings.run_dir.mkdir(parents=True, exist_ok=True)
-    environment = resolve_environment(DEFAULT_ENVIRONMENT, environments_dir=config.environments_dir,
-                                      default_python=config.python)
-    warm_pool(settings, make_sandbox(settings), config).refill(WarmKey(default_job_limits(settings), environment))
+    sandbox = make_sandbox(settings)
+    environment = student_environment(DEFAULT_ENVIRONMENT, sandbox=sandbox, config=config)
+    warm_pool(settings, sandbox, config).refill(WarmKey(default_job_limits(settings), environment))
 
 
 def record_pool(ready: int, hit: bool | None) -> None:

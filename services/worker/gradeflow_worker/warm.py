@@ -71,7 +71,7 @@ def start_slot(sandbox: Sandbox, *, run_dir: Path, key: WarmKey) -> Slot:
     public.mkdir()
     spec = SandboxSpec(run_id=root.name, argv=[], ipc_dir=root / "ipc", files={}, public_dir=public,
                        limits=key.limits)
-    kernel = SandboxedKernel(sandbox, spec, python=key.environment.python)
+    kernel = SandboxedKernel(sandbox, spec, python=key.environment.python, image=key.environment.image)
     began = time.monotonic()
     try:
         kernel.start()

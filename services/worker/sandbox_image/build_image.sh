@@ -11,13 +11,22 @@
 # (/bin, /lib, /lib64 are symlinks into /usr) whatever the host uses.
 #
 # Usage:  services/worker/sandbox_image/build_image.sh                 build and tag the image
+#         services/worker/sandbox_image/build_image.sh --environment NAME   the image of a student environment
+#         services/worker/sandbox_image/build_image.sh --all               the default image and every built environment's
 #         services/worker/sandbox_image/build_image.sh --rootfs-only DIR   only assemble the root fs in DIR
+#
+# A student environment's image (numpy, scientific, pytorch: gradeflow_worker.environments) holds the
+# interpreter's standard library only, plus that environment's built venv at /opt/gradeflow-env, first on
+# PATH; it is tagged after the default image's repository (gradeflow-sandbox-NAME:latest) and labelled with
+# the venv's digest, which every run in it records. Build the venv first
+# (python -m gradeflow_worker.environments build NAME).
 # Environment:
 #   DOCKER_HOST                   the daemon to import into (as for the docker CLI)
 #   GRADEFLOW_SANDBOX_IMAGE       tag to build (default gradeflow-sandbox:latest)
 #   GRADEFLOW_SANDBOX_PYTHON      interpreter to copy (default python3; not a venv)
 #   GRADEFLOW_SANDBOX_EXCLUDE     top-level packages left out (space-separated); set to ""
 #                                 and use another tag for a GPU image that needs torch
+#   GRADEFLOW_ENVIRONMENTS_DIR    where the environments' venvs are built (default: the worker's setting)
 #   FORCE=1                       rebuild even when the fingerprint is unchanged
 #
 # Idempotent: the image carries a fingerprint label (this script, the interpreter, the
@@ -39,6 +48,10 @@ EXCLUDE=${GRADEFLOW_SANDBOX_EXCLUDE-$DEFAULT_EXCLUDE}
 TOOLS=(sh cp ls cat env mkdir rm mv head tail wc grep sed uname id)
 STDLIB_SKIP=(test idlelib tkinter turtledemo ensurepip)  # large and useless in a sandbox
 ROOTFS_ONLY=""
+ENVIRONMENT=""  # a student environment's name: its venv goes in, the interpreter's site-packages stay out
+VENV=""
+ENV_ROOT=/opt/gradeflow-env
+ALL=""
 
 die() { echo "build_image: $*" >&2; exit 1; }
 note() { echo "build_image: $*"; }
@@ -48,7 +61,10 @@ parse_args() {
   while [ $# -gt 0 ]; do
     case "$1" in
       --rootfs-only) [ $# -ge 2 ] || die "--rootfs-only needs a directory"; ROOTFS_ONLY=$2; shift 2 ;;
-      -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+      --environment) [ $# -ge 2 ] || die "--environment needs a name (numpy, scientific, pytorch)"
+                     ENVIRONMENT=$2; shift 2 ;;
+      --all) ALL=1; shift ;;
+      -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
       *) die "unknown argument: $1" ;;
     esac
   done
@@ -62,11 +78,33 @@ image_path() {
   esac
 }
 
+# A student environment: its built venv, the base interpreter under it, the image's tag and the venv's digest.
+find_environment() {
+  local where base
+  where=${GRADEFLOW_ENVIRONMENTS_DIR:-$("$PYTHON" -c 'from gradeflow_worker.settings import WorkerSettings
+print(WorkerSettings().environments_path)' 2>/dev/null)} \
+    || die "cannot tell where environments are built: set GRADEFLOW_ENVIRONMENTS_DIR"
+  VENV=$where/$ENVIRONMENT
+  [ -f "$VENV/gradeflow-environment.json" ] && [ -x "$VENV/bin/python" ] \
+    || die "the environment $ENVIRONMENT is not built in $VENV; run: python -m gradeflow_worker.environments build $ENVIRONMENT"
+  ENV_DIGEST=$("$VENV/bin/python" -I -c 'import json, sys; print(json.load(open(sys.argv[1]))["digest"])' \
+    "$VENV/gradeflow-environment.json") || die "unreadable stamp in $VENV"
+  base=$("$VENV/bin/python" -I -c 'import sys; print(sys._base_executable)')
+  PYTHON=$base
+  if [ -z "${GRADEFLOW_SANDBOX_IMAGE:-}" ]; then
+    IMAGE=$("$PYTHON" -I -c 'import sys
+repository, colon, tag = sys.argv[1].rpartition(":")
+if not colon or "/" in tag:
+    repository, tag = sys.argv[1], "latest"
+print(f"{repository}-{sys.argv[2]}:{tag}")' "gradeflow-sandbox:latest" "$ENVIRONMENT")
+  fi
+}
+
 check_python() {
   command -v "$PYTHON" >/dev/null || die "interpreter not found: $PYTHON"
   "$PYTHON" -c 'import sys; sys.exit(sys.prefix != sys.base_prefix)' \
     || die "$PYTHON is a virtual environment; point GRADEFLOW_SANDBOX_PYTHON at a base interpreter"
-  "$PYTHON" -c 'import numpy, ipykernel, zmq' 2>/dev/null \
+  [ -n "$ENVIRONMENT" ] || "$PYTHON" -c 'import numpy, ipykernel, zmq' 2>/dev/null \
     || die "$PYTHON lacks numpy/ipykernel/pyzmq (pip install numpy ipykernel)"
   PREFIX=$("$PYTHON" -c 'import sys; print(sys.base_prefix)')
   PYEXE=$(readlink -f "$("$PYTHON" -c 'import sys; print(sys.executable)')")
@@ -74,8 +112,8 @@ check_python() {
 
 fingerprint() {
   {
-    sha256sum "$0"
-    echo "$PYEXE $EXCLUDE ${TOOLS[*]} $(uname -m)"
+    sha256sum < "$0"  # the script's content, not the path it was called by
+    echo "$PYEXE $EXCLUDE ${TOOLS[*]} $(uname -m) environment=$ENVIRONMENT ${ENV_DIGEST:-}"
     ldd --version 2>&1 | head -n1
     "$PYTHON" -I -c 'import sys; print(sys.version)
 import importlib.metadata as m
@@ -91,7 +129,7 @@ python_dirs() {
 dirs = sorted({os.path.realpath(p) for p in sys.path if p and os.path.isdir(p)})
 for d in dirs:
     if not any(d.startswith(o + os.sep) for o in dirs if o != d):
-        print(d)'
+        print(d)' | if [ -n "$ENVIRONMENT" ]; then grep -Ev '/(site|dist)-packages$'; else cat; fi
 }
 
 # tar exclusions; member names start with the copied directory's own name, e.g.
@@ -100,6 +138,8 @@ exclude_args() {
   local name where
   echo "--no-wildcards-match-slash"  # "python3.*/test" must not reach into site-packages/x/test
   echo "--ignore-case"  # dist-info folders keep the project's spelling (SQLAlchemy-2.0.dist-info)
+  # a student environment's image: only its venv's packages, none of the interpreter's own
+  [ -z "$ENVIRONMENT" ] || printf '%s\n' "--exclude=python3.*/site-packages" "--exclude=python3.*/dist-packages"
   for where in site-packages dist-packages; do  # editable installs' path hooks point at the host's checkout
     printf '%s\n' "--exclude=$where/__editable__*" "--exclude=$where/_gradeflow*"
   done
@@ -153,6 +193,19 @@ install_library() {
   fi
 }
 
+# The environment's venv at ENV_ROOT, its interpreter links pointing at the image's copy of the base one.
+copy_venv() {
+  local dest="$STAGE$ENV_ROOT" link
+  mkdir -p "$dest"
+  tar -C "$VENV" -cf - . | tar -C "$dest" -xf -
+  for link in "$dest"/bin/python "$dest"/bin/python3 "$dest"/bin/python3.*; do
+    [ -L "$link" ] || [ -e "$link" ] || continue
+    rm -f "$link"; ln -s "$(image_path "$PYEXE")" "$link"
+  done
+  sed -i -e "s|^home = .*|home = $(dirname "$(image_path "$PYEXE")")|" -e '/^executable = /d' -e '/^command = /d' \
+    "$dest/pyvenv.cfg"
+}
+
 copy_tools() {
   local tool path
   mkdir -p "$STAGE/usr/bin"
@@ -175,7 +228,8 @@ copy_libraries() {
                               /=> \// {print $3; next}
                               /^\t\/[^ ]+ \(0x/ {print $1}' > "$libs" || true  # ldd fails on non-ELF files
   for lib in libgcc_s.so.1 libnss_files.so.2 libnss_compat.so.2; do
-    ldconfig -p 2>/dev/null | awk -v l="$lib" '$1 == l && /x86-64|AArch64/ {print $NF; exit}' >> "$libs"
+    # awk stops at the first match: ldconfig may then die of SIGPIPE, which is no failure
+    { ldconfig -p 2>/dev/null || true; } | awk -v l="$lib" '$1 == l && /x86-64|AArch64/ {print $NF; exit}' >> "$libs"
   done
   while read -r lib; do
     case "$lib" in "$STAGE"/*|"") continue ;; esac  # found through $ORIGIN: already staged
@@ -211,12 +265,14 @@ make_layout() {
 build_rootfs() {
   make_layout
   copy_python
+  [ -z "$ENVIRONMENT" ] || copy_venv
   copy_tools
   copy_libraries
   write_etc
   # World-readable, not world-writable: the sandbox uid must read the interpreter wherever
   # the host keeps it (pyenv under /root is 0700 on the host).
   chmod -R a+rX,go-w "$STAGE/usr" "$STAGE$(image_path "$PREFIX")" "$STAGE/etc"
+  [ -z "$ENVIRONMENT" ] || chmod -R a+rX,go-w "$STAGE/opt"
   local p=$PREFIX
   while [ "$p" != "/" ]; do chmod a+rx "$STAGE$(image_path "$p")" 2>/dev/null || true; p=$(dirname "$p"); done
   chmod 0755 "$STAGE/home" "$STAGE/gf" "$STAGE/gf-files"
@@ -228,17 +284,24 @@ build_rootfs() {
 import_image() {
   local candidate="$IMAGE-build$$" path
   [[ "$IMAGE" == *:* ]] || candidate="$IMAGE:build$$"
+  local labels=(--change "LABEL gradeflow.fingerprint=$FINGERPRINT")
+  local smoke='import numpy, ipykernel.kernelapp, zmq; print("sandbox python ok:", numpy.__version__)'
   path="$(image_path "$PREFIX")/bin:/usr/local/bin:/usr/bin:/bin"
+  if [ -n "$ENVIRONMENT" ]; then
+    path="$ENV_ROOT/bin:$path"
+    labels+=(--change "LABEL gradeflow.environment=$ENVIRONMENT" --change "LABEL gradeflow.environment_digest=$ENV_DIGEST")
+    smoke="import sys, ipykernel.kernelapp, zmq; assert sys.prefix == '$ENV_ROOT', sys.prefix; print('environment $ENVIRONMENT ok:', sys.prefix)"
+  fi
   tar --numeric-owner --owner=0 --group=0 -C "$STAGE" -cf - . \
     | docker import -m "gradeflow sandbox from $PYEXE" \
         --change "ENV PATH=$path" --change "ENV LANG=C.UTF-8" --change "ENV HOME=/home/student" \
         --change "WORKDIR /home/student" --change "USER 65534:65534" \
-        --change "LABEL gradeflow.fingerprint=$FINGERPRINT" --change 'CMD ["python3"]' \
+        "${labels[@]}" --change 'CMD ["python3"]' \
         - "$candidate" >/dev/null
   # Smoke test under the same confinement the backend uses, before the tag moves.
   if ! docker run --rm --pull never --network none --read-only --cap-drop ALL --user 65534:65534 \
       --tmpfs /tmp:rw,size=64m "$candidate" \
-      python3 -c 'import numpy, ipykernel.kernelapp, zmq; print("sandbox python ok:", numpy.__version__)'; then
+      python3 -c "$smoke"; then
     docker rmi "$candidate" >/dev/null 2>&1 || true
     die "smoke test failed; $IMAGE left unchanged"
   fi
@@ -246,8 +309,26 @@ import_image() {
   docker rmi "$candidate" >/dev/null
 }
 
+# --all: the default image, then one per student environment whose venv is built here.
+build_all() {
+  local where name built=0
+  "$0"
+  where=${GRADEFLOW_ENVIRONMENTS_DIR:-$("$PYTHON" -c 'from gradeflow_worker.settings import WorkerSettings
+print(WorkerSettings().environments_path)')} || die "cannot tell where environments are built: set GRADEFLOW_ENVIRONMENTS_DIR"
+  for name in $("$PYTHON" -c 'from gradeflow_protocol.environments import NAMED_ENVIRONMENTS; print(*NAMED_ENVIRONMENTS)'); do
+    if [ -f "$where/$name/gradeflow-environment.json" ]; then
+      GRADEFLOW_ENVIRONMENTS_DIR=$where "$0" --environment "$name"; built=$((built + 1))
+    else
+      note "environment $name is not built in $where: no image (python -m gradeflow_worker.environments build $name)"
+    fi
+  done
+  note "--all: the default image and $built environment image(s) in $(elapsed)"
+}
+
 main() {
   parse_args "$@"
+  if [ -n "$ALL" ]; then build_all; exit 0; fi
+  [ -z "$ENVIRONMENT" ] || find_environment
   check_python
   if [ -z "$ROOTFS_ONLY" ]; then
     command -v docker >/dev/null || die "the docker CLI is not installed"

@@ -4,9 +4,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from gradeflow_protocol.messages import Limits
+
+if TYPE_CHECKING:
+    from gradeflow_worker.environments import StudentEnvironment
 
 IPC_MOUNT = "/gf"  # where the run's IPC directory (kernel sockets, data files) appears inside
 HOME = "/home/student"  # the working directory inside: scratch plus the submission
@@ -23,7 +26,8 @@ class SandboxSpec:
     `files` are copied into HOME (the submission); `public_dir` appears read-only
     at HOME/data; `ipc_dir` is the only host directory the sandbox can write. `python`: the interpreter argv
     runs when it is not the backend's own (a student environment's venv): bwrap binds that installation
-    read-only instead of its own (gradeflow_worker.environments).
+    read-only instead of its own (gradeflow_worker.environments). `image`: the container image a container
+    backend runs (a student environment's own image); None: the backend's default image.
     """
 
     run_id: str
@@ -34,6 +38,7 @@ class SandboxSpec:
     limits: Limits
     env: dict[str, str] = field(default_factory=dict)
     python: str | None = None
+    image: str | None = None
 
 
 @dataclass
@@ -62,9 +67,14 @@ class SandboxProcess(Protocol):
 
 class Sandbox(Protocol):
     name: str
-    # the one image a container backend runs every student environment in; None where the kernel runs the
+    # a container backend's default image (the default environment's); None where the kernel runs the
     # environment's own interpreter (a venv bound into the sandbox)
     image: str | None
+
+    def container_environment(self, name: str) -> "StudentEnvironment | None":
+        """A container backend's image for the named student environment (raises EnvironmentMissing when that
+        image is not built); None for a backend that binds the environment's venv instead."""
+        ...
 
     def ipc_path(self, spec: SandboxSpec) -> str:
         """How the sandbox will name spec.ipc_dir (known before start, so the kernel's files can be written first)."""

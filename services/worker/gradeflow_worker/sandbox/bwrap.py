@@ -129,6 +129,10 @@ class BubblewrapSandbox:
                  "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
         return args + render_argv(spec.argv, ipc=IPC_MOUNT, home=HOME)
 
+    def container_environment(self, name: str) -> None:
+        """None: the environment's venv is bound in (gradeflow_worker.environments resolves it)."""
+        return None
+
     def ipc_path(self, spec: SandboxSpec) -> str:
         return IPC_MOUNT
 

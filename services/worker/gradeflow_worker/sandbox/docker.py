@@ -23,9 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import docker
-from docker.errors import DockerException
+from docker.errors import DockerException, ImageNotFound
 from requests.exceptions import RequestException
 
+from gradeflow_protocol.environments import DEFAULT_ENVIRONMENT
+
+from gradeflow_worker.environments import (DIGEST_LABEL, ENVIRONMENT_LABEL, FINGERPRINT_LABEL, IMAGE_BUILD_COMMAND,
+                                           EnvironmentMissing, StudentEnvironment, environment_image)
 from gradeflow_worker.sandbox.base import (IPC_MOUNT, SandboxSpec, SandboxUsage, hand_ipc_dir_to, log_path,
                                            not_enforced_of, pid_alive, tail_file)
 from gradeflow_worker.sandbox.cgroupfs import CGROUP_ROOT, event_count
@@ -215,6 +219,24 @@ class DockerSandbox:
     def ipc_path(self, spec: SandboxSpec) -> str:
         return IPC_MOUNT
 
+    def container_environment(self, name: str) -> StudentEnvironment:
+        """The image of a student environment, with the digest its build recorded (the venv's, so a run records
+        the same digest under Docker as under bubblewrap); EnvironmentMissing when it is not built on this engine."""
+        image = environment_image(self.image, name)
+        try:
+            labels = self.client.images.get(image).labels or {}
+        except ImageNotFound:
+            how = (f"`{IMAGE_BUILD_COMMAND} {name}`" if name != DEFAULT_ENVIRONMENT
+                   else "`services/worker/sandbox_image/build_image.sh`")
+            raise EnvironmentMissing(f"sandbox_error: the Docker image {image} of the student environment {name!r} "
+                                     f"is not on this worker's engine; build it with {how}") from None
+        if name != DEFAULT_ENVIRONMENT and labels.get(ENVIRONMENT_LABEL) != name:
+            raise EnvironmentMissing(f"sandbox_error: the Docker image {image} is not the student environment "
+                                     f"{name!r} (its label says {labels.get(ENVIRONMENT_LABEL)!r}); rebuild it with "
+                                     f"`{IMAGE_BUILD_COMMAND} {name}`")
+        digest = labels.get(DIGEST_LABEL) or f"image {labels.get(FINGERPRINT_LABEL, image)}"
+        return StudentEnvironment(name, python="python3", digest=digest, image=image)
+
     def reap_orphans(self) -> list[str]:
         """Remove containers left by a worker on this host that died mid-run (no parent-death signal crosses docker)."""
         try:
@@ -234,8 +256,8 @@ class DockerSandbox:
         hand_ipc_dir_to(spec, self.uid)
         file_dir = spec.ipc_dir.parent / "files"
         write_files(spec.files, file_dir)
-        container = self.client.containers.create(**container_config(spec, image=self.image, uid=self.uid, name=name,
-                                                                     file_dir=file_dir))
+        container = self.client.containers.create(**container_config(spec, image=spec.image or self.image,
+                                                                     uid=self.uid, name=name, file_dir=file_dir))
         try:
             container.start()
         except BaseException:

@@ -11,6 +11,10 @@ class ProcessSandbox:
     name = "process"
     image = None  # the kernel runs the environment's own interpreter
 
+    def container_environment(self, name: str) -> None:
+        """None: the environment's venv is bound in (gradeflow_worker.environments resolves it)."""
+        return None
+
     def ipc_path(self, spec: SandboxSpec) -> str:
         return str(spec.ipc_dir)
 
