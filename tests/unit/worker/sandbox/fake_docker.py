@@ -108,3 +108,23 @@ class FakeDockerClient:
         self.fail_start = False
         self.unreachable = False  # inspect (reload) fails, as with a daemon that went away
         self.containers = FakeContainers(self)
+        self.images = FakeImages()
+
+
+class FakeImage:
+    def __init__(self, labels: dict[str, str]) -> None:
+        self.labels = labels
+
+
+class FakeImages:
+    """The engine's images: tag -> labels; get() of another tag raises ImageNotFound, as the SDK does."""
+
+    def __init__(self) -> None:
+        self.labels: dict[str, dict[str, str]] = {}
+
+    def get(self, tag: str) -> FakeImage:
+        from docker.errors import ImageNotFound
+
+        if tag not in self.labels:
+            raise ImageNotFound(f"No such image: {tag}")
+        return FakeImage(self.labels[tag])

@@ -159,3 +159,51 @@ def test_pids_limit_hits_are_read_from_the_containers_cgroup(tmp_path):
     v1.unlink()
     assert pids_limit_hit(cid, root=tmp_path)  # cgroup v2 under systemd
     assert not pids_limit_hit("../../etc", root=tmp_path)  # only a container id names a path
+
+
+# --- student environments: an image each
+
+
+def test_an_environment_image_is_named_after_the_default_one():
+    from gradeflow_worker.environments import environment_image
+
+    assert environment_image("gradeflow-sandbox:latest", "pytorch") == "gradeflow-sandbox-pytorch:latest"
+    assert environment_image("registry:5000/gf/sandbox", "numpy") == "registry:5000/gf/sandbox-numpy:latest"
+    assert environment_image("gradeflow-sandbox:v2", "default") == "gradeflow-sandbox:v2"
+
+
+def test_the_environment_image_and_its_digest_come_from_the_engine():
+    from tests.unit.worker.sandbox.fake_docker import FakeDockerClient
+    from gradeflow_worker.sandbox.docker import DockerSandbox
+
+    client = FakeDockerClient()
+    client.images.labels["gf:latest"] = {"gradeflow.fingerprint": "abc"}
+    client.images.labels["gf-numpy:latest"] = {"gradeflow.environment": "numpy",
+                                               "gradeflow.environment_digest": "d" * 64}
+    sandbox = DockerSandbox("gf:latest", client=client)
+    numpy_env = sandbox.container_environment("numpy")
+    assert (numpy_env.image, numpy_env.digest, numpy_env.python) == ("gf-numpy:latest", "d" * 64, "python3")
+    assert sandbox.container_environment("default").digest == "image abc"
+
+
+def test_a_missing_or_mislabelled_environment_image_says_how_to_build_it():
+    from tests.unit.worker.sandbox.fake_docker import FakeDockerClient
+    from gradeflow_worker.environments import EnvironmentMissing
+    from gradeflow_worker.sandbox.docker import DockerSandbox
+
+    client = FakeDockerClient()
+    client.images.labels["gf-pytorch:latest"] = {"gradeflow.environment": "numpy"}
+    sandbox = DockerSandbox("gf:latest", client=client)
+    with pytest.raises(EnvironmentMissing, match="build_image.sh --environment scientific"):
+        sandbox.container_environment("scientific")
+    with pytest.raises(EnvironmentMissing, match="label says 'numpy'"):
+        sandbox.container_environment("pytorch")
+
+
+@needs_root
+def test_a_run_starts_the_image_its_spec_names(sandbox, client, tmp_path):
+    import dataclasses
+
+    sandbox.start(make_spec(tmp_path))
+    sandbox.start(dataclasses.replace(make_spec(tmp_path / "b"), run_id="r2", image="img-numpy:1"))
+    assert [c["image"] for c in client.created] == ["img:1", "img-numpy:1"]
