@@ -282,3 +282,30 @@ class ScoreOverride(Base):
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     author: Mapped[User | None] = relationship(foreign_keys=[created_by])
+
+
+class WebSessionRecord(Base):
+    """One signed-in browser session, kept server-side so it can be ended: logout, a password change, the user's
+    removal or "sign out everywhere" revoke it at once; it also ends after `idle` time without a request. The
+    cookie carries a random token; only its sha256 is stored here."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(TZDateTime())  # the absolute end, whatever the activity
+    revoked_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+
+class SubmissionPick(Base):
+    """The submission a student chose to count (policy `chosen`), one per student and assignment."""
+
+    __tablename__ = "submission_picks"
+    __table_args__ = (UniqueConstraint("assignment_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    picked_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)

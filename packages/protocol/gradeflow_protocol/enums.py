@@ -79,6 +79,7 @@ class CountedSubmission(StrEnum):
 
     LAST = "last"
     BEST = "best"  # the best score after late penalties
+    CHOSEN = "chosen"  # the one the student picked before the deadline; the last graded one until they pick
 
 
 class RegradeItemState(StrEnum):
