@@ -67,9 +67,10 @@ def compare(actual: Any, expected: Any, *, rtol: float | None = None, atol: floa
     >>> compare(student.call("solve", A, b), np.linalg.solve(A, b), what="solve(A, b)")
 
     Shapes must match exactly and `actual` must be finite. Tolerances left as None follow the dtypes (the looser
-    of actual's, as it came back, and expected's; see default_tolerances). A failure names the worst entry:
-    "the result at index (88, 1) is 0.3412, expected 0.9982 (off by 0.657; 12 of 200 entries outside rtol=1e-07,
-    atol=1e-09)". A non-finite `expected` is a bug in the check and raises ValueError.
+    of actual's, as it came back, and expected's; see default_tolerances). A failure names the worst entry, what
+    was expected there and what came back: "the result at index (88, 1): expected 0.9982, got 0.3412 (off by 0.657;
+    tolerance rtol=1e-07, atol=1e-09; 12 of 200 entries outside it)", with as many digits as it takes to tell the
+    two apart. A non-finite `expected` is a bug in the check and raises ValueError.
     """
     want = _numeric(expected, "the expected value")
     got = _numeric(actual, what)
@@ -95,9 +96,19 @@ def compare(actual: Any, expected: Any, *, rtol: float | None = None, atol: floa
         return
     flat = _worst(err.ravel(), allowed.ravel(), bad.ravel())
     where = f" at index {_index(flat, got.shape)}" if got.ndim else ""
-    count = f"{int(bad.sum())} of {bad.size} entries " if got.ndim else ""
-    raise CheckFailed(f"{what}{where} is {got.ravel()[flat]:.4g}, expected {want.ravel()[flat]:.4g} "
-                      f"(off by {err.ravel()[flat]:.4g}; {count}outside rtol={rtol:g}, atol={atol:g})")
+    count = f"; {int(bad.sum())} of {bad.size} entries outside it" if got.ndim else ""
+    shown_want, shown_got = _distinct(want.ravel()[flat], got.ravel()[flat])
+    raise CheckFailed(f"{what}{where}: expected {shown_want}, got {shown_got} "
+                      f"(off by {err.ravel()[flat]:.4g}; tolerance rtol={rtol:g}, atol={atol:g}{count})")
+
+
+def _distinct(expected: complex, actual: complex) -> tuple[str, str]:
+    """Both values with 4 significant digits, or as many more as it takes for them to read differently."""
+    for digits in range(4, 18):
+        shown = f"{expected:.{digits}g}", f"{actual:.{digits}g}"
+        if shown[0] != shown[1]:
+            return shown
+    return shown
 
 
 # ---------------------------------------------------------------- orders of convergence

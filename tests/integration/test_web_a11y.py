@@ -74,6 +74,9 @@ def test_a_student_signs_in_and_submits_with_the_keyboard_only(page, stack):
     assert choosers, "Space on the focused file field opened no file chooser"
     choosers[0].set_files(files=[{"name": "solution.py", "mimeType": "text/x-python", "buffer": reference_script()}])
     tab_to(page, "#upload button[type=submit]")
+    if page.locator("#upload[data-confirm-replace]").count():  # it asks first, the focus on "Send it anyway"
+        page.keyboard.press("Enter")
+        page.locator("[data-confirm-panel]").wait_for(state="visible")
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "/submissions/" in page.url, page.inner_text("main")

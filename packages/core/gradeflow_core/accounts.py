@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from gradeflow_core.models import Course, User
 from gradeflow_core.security import hash_password
+from gradeflow_core.web_sessions import revoke_all_for_user
 
 INVITE_DAYS = 14
 MIN_PASSWORD = 8
@@ -78,5 +79,6 @@ def set_password_with_invite(session: Session, *, token: str, password: str, sec
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"Choose a password of at least {MIN_PASSWORD} characters.")
     user.password_hash = hash_password(password)
+    revoke_all_for_user(session, user_id=user.id)  # a new password ends every signed-in browser
     session.flush()
     return user

@@ -12,11 +12,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gradeflow_core.counting import picks_by_student
 from gradeflow_core.deadlines import extensions_by_student, load_policy
 from gradeflow_protocol.enums import Role, SubmissionPurpose, SubmissionStatus
 from gradeflow_core.models import Assignment, Course, Enrollment, ScoreOverride, Submission, User, utcnow
 from gradeflow_core.overrides import overrides_in_force, record_override
-from gradeflow_core.policy import Graded, Policy, counted
+from gradeflow_core.policy import Graded, Pick, Policy, counted
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,9 @@ class Gradebook:
 
 
 def make_cell(policy: Policy, graded: list[Graded], *, extension: datetime | None, override: ScoreOverride | None,
-              pending: bool) -> Cell:
-    """One cell from a student's graded submissions, their extension and any override (pure)."""
-    chosen = counted(policy, graded, extension=extension)
+              pending: bool, pick: Pick | None = None) -> Cell:
+    """One cell from a student's graded submissions, their extension, their pick and any override (pure)."""
+    chosen = counted(policy, graded, extension=extension, pick=pick)
     fields = dict(override=override.score if override else None, override_reason=override.reason if override else "",
                   pending=pending, submissions=len(graded))
     if chosen is None:
@@ -126,11 +127,11 @@ def build_cells(session: Session, assignments: list[Assignment], students: list[
     cells = {}
     for assignment in assignments:
         policy = load_policy(session, assignment.id)
-        extensions = extensions_by_student(session, assignment.id)
+        extensions, picks = extensions_by_student(session, assignment.id), picks_by_student(session, assignment.id)
         for user_id in user_ids:
             key = (assignment.id, user_id)
             cells[key] = make_cell(policy, graded.get(key, []), extension=extensions.get(user_id),
-                                   override=overrides.get(key), pending=key in pending)
+                                   override=overrides.get(key), pending=key in pending, pick=picks.get(user_id))
     return cells
 
 

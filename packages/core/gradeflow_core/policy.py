@@ -8,6 +8,9 @@ Rules (docs/staff.md says the same in words for instructors):
 - PENALTY mode: a late submission keeps (100 - min(days x percent_per_day, cap)) % of the score it earned.
 - CUTOFF mode: nothing is accepted after deadline + grace; a late submission found later (the policy changed
   after it arrived) does not count at all.
+- Which graded submission counts: LAST, the latest accepted one; BEST, the highest after penalties (ties: the
+  later one); CHOSEN, the one the student picked while picks were open (until their deadline plus grace; always
+  when there is no deadline), else the latest. Every score computation asks `counted`.
 - The daily limit is a rolling 24 hours: the (max+1)-th upload inside any 24 h window is refused, and the
   next one is allowed 24 h after the oldest upload in the window.
 """
@@ -18,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from gradeflow_protocol.enums import CountedSubmission, LateMode, UploadRefusal
+from gradeflow_protocol.enums import CountedSubmission, LateMode, PickRefusal, UploadRefusal
 
 DAY = timedelta(days=1)
 
@@ -119,13 +122,42 @@ def score(policy: Policy, graded: Graded, *, extension: datetime | None = None) 
                   lateness=late, final=apply_penalty(graded.raw, late))
 
 
-def counted(policy: Policy, graded: Sequence[Graded], *, extension: datetime | None = None) -> Scored | None:
-    """The submission that counts: the last accepted one, or the best after penalties (ties: the later one)."""
+@dataclass(frozen=True)
+class Pick:
+    """The submission a student chose to count (policy CHOSEN), and when they chose it."""
+
+    submission_id: int
+    picked_at: datetime
+
+
+def picks_close_at(policy: Policy, *, extension: datetime | None = None) -> datetime | None:
+    """Until when a student may choose (their deadline plus grace, inclusive); None: no deadline, always."""
+    deadline = student_deadline(policy, extension=extension)
+    return deadline + policy.grace if deadline is not None else None
+
+
+def pick_refusal(policy: Policy, *, now: datetime, extension: datetime | None = None) -> PickRefusal | None:
+    """None when the policy lets a student choose now; otherwise why not (ownership and grading are the caller's)."""
+    if policy.counted is not CountedSubmission.CHOSEN:
+        return PickRefusal.NOT_CHOOSABLE
+    closes = picks_close_at(policy, extension=extension)
+    return PickRefusal.CLOSED if closes is not None and now > closes else None
+
+
+def counted(policy: Policy, graded: Sequence[Graded], *, extension: datetime | None = None,
+            pick: Pick | None = None) -> Scored | None:
+    """The submission that counts (see the module's rules): the one place every score computation asks."""
     scored = [s for s in (score(policy, g, extension=extension) for g in graded) if s.lateness.accepted]
     if not scored:
         return None
     if policy.counted is CountedSubmission.BEST:
         return max(scored, key=lambda s: (s.final, s.submitted_at, s.submission_id))
+    if policy.counted is CountedSubmission.CHOSEN and pick is not None:
+        closes = picks_close_at(policy, extension=extension)
+        if closes is None or pick.picked_at <= closes:  # a pick stored after the deadline moved earlier is void
+            chosen = [s for s in scored if s.submission_id == pick.submission_id]
+            if chosen:
+                return chosen[0]
     return max(scored, key=lambda s: (s.submitted_at, s.submission_id))
 
 

@@ -1,7 +1,8 @@
 """Regrades: re-run students' counted work against a version, show who goes up or down, then make it official.
 
-- `start_regrade` re-runs, for every enrolled student, the submission that counts (policy LAST), or every
-  accepted graded submission (policy BEST, so the best one on the new version can be chosen). Each re-run is
+- `start_regrade` re-runs, for every enrolled student, the submission that counts (policies LAST and CHOSEN:
+  the student's pick, else their last), or every accepted graded submission (policy BEST, so the best one on
+  the new version can be chosen). Each re-run is
   a twin submission (purpose REGRADE, same file and seed, owned by the staff member who asked), so students
   never see it and the gradebook is unchanged until the version is made official.
 - `regrade_diff` compares each student's counted score (late penalty applied) before and after.
@@ -16,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gradeflow_core.counting import picks_by_student
 from gradeflow_core.deadlines import extensions_by_student, load_policy
 from gradeflow_protocol.enums import (ActivationCause, CountedSubmission, RegradeItemState, SubmissionPurpose,
                                   SubmissionStatus, VersionState)
@@ -23,7 +25,7 @@ from gradeflow_core.gradebook import course_students
 from gradeflow_core.models import (Assignment, AssignmentVersion, GradingResult, RegradeItem, RegradeRun, Submission,
                                    User, utcnow)
 from gradeflow_core.overrides import overrides_in_force
-from gradeflow_core.policy import Graded, Policy, counted, score
+from gradeflow_core.policy import Graded, Pick, Policy, counted, score
 from gradeflow_core.versions import VersionError, make_current, require_ready, settle
 
 
@@ -75,13 +77,14 @@ def item_state(item: RegradeItem) -> RegradeItemState:
     return RegradeItemState.FAILED if status == SubmissionStatus.FAILED else RegradeItemState.PENDING
 
 
-def _sources(graded: list[Submission], policy: Policy, extension: datetime | None) -> list[Submission]:
+def _sources(graded: list[Submission], policy: Policy, extension: datetime | None,
+             pick: Pick | None) -> list[Submission]:
     """The student's submissions whose re-run decides their score on the new version."""
     views = [Graded(submission_id=s.id, submitted_at=s.created_at, raw=s.score or 0.0) for s in graded]
     if policy.counted is CountedSubmission.BEST:
         keep = {v.submission_id for v in views if score(policy, v, extension=extension).lateness.accepted}
         return [s for s in graded if s.id in keep]
-    chosen = counted(policy, views, extension=extension)
+    chosen = counted(policy, views, extension=extension, pick=pick)
     return [s for s in graded if chosen is not None and s.id == chosen.submission_id]
 
 
@@ -104,13 +107,14 @@ def start_regrade(session: Session, *, assignment: Assignment, version: Assignme
     if settle(session, version) != VersionState.READY:
         raise VersionError(f"version {version.sha256[:12]} is {version.state}; only a ready version can be regraded")
     policy, extensions = load_policy(session, assignment.id), extensions_by_student(session, assignment.id)
+    picks = picks_by_student(session, assignment.id)
     run = RegradeRun(assignment_id=assignment.id, version_id=version.id, started_by=user.id)
     session.add(run)
     session.flush()
     twins = []
     for student, _ in course_students(session, assignment.course_id):
         work = _graded_student_work(session, assignment, student.id)
-        for source in _sources(work, policy, extensions.get(student.id)):
+        for source in _sources(work, policy, extensions.get(student.id), picks.get(student.id)):
             twin = _twin(source, version=version, owner=user)
             session.add(twin)
             session.flush()
@@ -125,15 +129,16 @@ def run_items(session: Session, run: RegradeRun) -> list[RegradeItem]:
     return list(session.scalars(select(RegradeItem).where(RegradeItem.run_id == run.id).order_by(RegradeItem.id)))
 
 
-def _student_change(items: list[RegradeItem], policy: Policy, extension: datetime | None,
-                    overridden: bool) -> StudentChange:
+def _student_change(items: list[RegradeItem], policy: Policy, extension: datetime | None, overridden: bool,
+                    pick: Pick | None = None) -> StudentChange:
     states = {item_state(i) for i in items}
     state = next(s for s in (RegradeItemState.PENDING, RegradeItemState.FAILED, RegradeItemState.DONE) if s in states)
     before = [Graded(i.source_submission_id, i.source.created_at, i.before_score or 0.0) for i in items]
     after = [Graded(i.source_submission_id, i.source.created_at,
                     i.submission.score if item_state(i) is RegradeItemState.DONE else (i.before_score or 0.0))
              for i in items]
-    old, new = counted(policy, before, extension=extension), counted(policy, after, extension=extension)
+    old, new = (counted(policy, before, extension=extension, pick=pick),
+                counted(policy, after, extension=extension, pick=pick))
     student = items[0].student
     return StudentChange(user_id=student.id, username=student.username, name=student.name, state=state,
                          before=old.final if old else None, after=new.final if new else None, overridden=overridden)
@@ -142,12 +147,12 @@ def _student_change(items: list[RegradeItem], policy: Policy, extension: datetim
 def regrade_diff(session: Session, run: RegradeRun) -> RegradeDiff:
     """Per student, their counted score before and after the re-runs (by username)."""
     policy, extensions = load_policy(session, run.assignment_id), extensions_by_student(session, run.assignment_id)
-    overrides = overrides_in_force(session, [run.assignment_id])
+    overrides, picks = overrides_in_force(session, [run.assignment_id]), picks_by_student(session, run.assignment_id)
     by_student: dict[int, list[RegradeItem]] = {}
     for item in run_items(session, run):
         by_student.setdefault(item.student_id, []).append(item)
-    changes = [_student_change(items, policy, extensions.get(uid), (run.assignment_id, uid) in overrides)
-               for uid, items in by_student.items()]
+    changes = [_student_change(items, policy, extensions.get(uid), (run.assignment_id, uid) in overrides,
+                               picks.get(uid)) for uid, items in by_student.items()]
     return RegradeDiff(run=run, students=sorted(changes, key=lambda c: c.username))
 
 
@@ -219,3 +224,28 @@ def latest_run(session: Session, version: AssignmentVersion) -> RegradeRun | Non
 def list_runs(session: Session, assignment: Assignment) -> list[RegradeRun]:
     return list(session.scalars(select(RegradeRun).where(RegradeRun.assignment_id == assignment.id)
                                 .order_by(RegradeRun.id.desc())))
+
+
+class RerunError(ValueError):
+    """A submission that cannot be graded again now; the message says why."""
+
+
+def rerun_submission(submission: Submission) -> Submission:
+    """Grade one student's submission again against the assignment's official version, as a new attempt of the
+    same submission (earlier attempts' results are kept); the caller enqueues it after committing."""
+    if submission.purpose != SubmissionPurpose.STUDENT:
+        raise RerunError(f"submission {submission.id} is a {submission.purpose} run; only student work is regraded")
+    if not submission.status.is_final:
+        raise RerunError(f"submission {submission.id} is still {submission.status}; wait until it is graded")
+    version = submission.assignment.current_version
+    if version is None:
+        raise RerunError("this assignment has no official version to grade against")
+    submission.version_id = version.id
+    submission.queue = version.config.get("resources", {}).get("queue", "cpu")
+    submission.attempt += 1
+    submission.runs = 0
+    submission.status = SubmissionStatus.QUEUED
+    submission.queued_at = utcnow()
+    submission.started_at = submission.graded_at = submission.last_heartbeat = None
+    submission.progress, submission.error = "", None
+    return submission

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from gradeflow_protocol.enums import Role, RosterAction
 from gradeflow_core.models import Course, Enrollment, User
+from gradeflow_core.web_sessions import revoke_all_for_user
 
 COLUMNS = ("username", "name", "email", "section", "role", "sis_id")
 MAX_ROWS = 5000
@@ -193,3 +194,16 @@ def import_roster(session: Session, *, course: Course, text: str, importer: User
         done.append(RosterLine(line.line, line.username, line.action, line.changes, line.message, token))
     done = sorted(errors + done, key=lambda line: line.line)
     return RosterReport(lines=done, applied=True, not_in_file=missing, ignored_columns=ignored)
+
+
+def remove_from_course(session: Session, *, course: Course, user: User) -> bool:
+    """Unenroll a user (their submissions stay) and end all their signed-in sessions at once, so no open
+    browser keeps acting for them. False when they were not enrolled."""
+    enrollment = session.scalar(select(Enrollment).where(Enrollment.user_id == user.id,
+                                                         Enrollment.course_id == course.id))
+    if enrollment is None:
+        return False
+    session.delete(enrollment)
+    revoke_all_for_user(session, user_id=user.id)
+    session.flush()
+    return True

@@ -24,6 +24,18 @@ class RunOutcome(StrEnum):
     CRASHED = "crashed"
 
 
+class RunFailureKind(StrEnum):
+    """How the student's own code stopped short of its end (RunReport.failure); the words are in words.py."""
+
+    SYNTAX_ERROR = "syntax_error"  # Python could not read the file (or the cell): none of it ran
+    MISSING_MODULE = "missing_module"  # an import of a module the environment does not have
+    IMPORT_ERROR = "import_error"  # any other failed import ("cannot import name ...")
+    EXCEPTION = "exception"  # the code raised
+    EXIT = "exit"  # sys.exit() / raise SystemExit
+    EMPTY_FILE = "empty_file"  # a script with nothing in it
+    NO_CODE_CELLS = "no_code_cells"  # a notebook without a (non-empty) code cell
+
+
 class SubmissionKind(StrEnum):
     NOTEBOOK = "notebook"
     SCRIPT = "script"
@@ -80,6 +92,15 @@ class CountedSubmission(StrEnum):
     LAST = "last"
     BEST = "best"  # the best score after late penalties
     CHOSEN = "chosen"  # the one the student picked before the deadline; the last graded one until they pick
+
+
+class PickRefusal(StrEnum):
+    """Why a student may not choose a submission to count (the words are in words.py)."""
+
+    NOT_CHOOSABLE = "not_choosable"  # the assignment's policy is not CHOSEN
+    CLOSED = "closed"  # past the student's deadline (plus grace, extension applied)
+    NOT_GRADED = "not_graded"  # only a graded submission can count
+    NOT_YOURS = "not_yours"  # only the student who sent it may choose it
 
 
 class RegradeItemState(StrEnum):

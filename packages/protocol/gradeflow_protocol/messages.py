@@ -14,13 +14,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from gradeflow_protocol.enums import RunOutcome, SubmissionKind
+from gradeflow_protocol.enums import RunFailureKind, RunOutcome, SubmissionKind
 
 MAX_MESSAGE_CHARS = 2000
 MAX_WORKER_NAME_CHARS = 200
 MAX_PROGRESS_CHARS = 200
 MAX_RELEASE_ERROR_CHARS = 4000
 MAX_KERNEL_ERROR_CHARS = 1000
+MAX_TRACEBACK_CHARS = 8000
 
 
 class Frozen(BaseModel):
@@ -77,6 +78,21 @@ class CheckResult(Frozen):
     max_score: float = Field(..., ge=0, description="points available")
     passed: bool = Field(..., description="whether the check passed in full")
     message: str = Field("", max_length=MAX_MESSAGE_CHARS, description="what the check author wrote for the student")
+    blocked: bool = Field(False, description="failed only because the student's code stopped early (RunReport.failure"
+                                             " or a limit); shown grouped under one line")
+
+
+class RunFailure(Frozen):
+    """Where and how the student's own code stopped short of its end, in the terms of their file."""
+
+    kind: RunFailureKind = Field(..., description="syntax error, missing module, exception, exit, empty ...")
+    filename: str = Field("", max_length=255, description="the student's file name (never the kernel's temporary one)")
+    cell: int | None = Field(None, ge=1, description="the notebook's code cell, counting code cells from 1; None: script")
+    line: int | None = Field(None, ge=1, description="where the code stopped: line of the script, or of that cell")
+    ename: str = Field("", max_length=200, description="the exception's type name")
+    message: str = Field("", max_length=MAX_MESSAGE_CHARS, description="the exception's message, cleaned")
+    module: str = Field("", max_length=200, description="the module an import could not find")
+    traceback: str = Field("", max_length=MAX_TRACEBACK_CHARS, description="the traceback, in the file's terms")
 
 
 class RunReport(Frozen):
@@ -90,6 +106,7 @@ class RunReport(Frozen):
     environment: str | None = Field(None, max_length=64, description="the student environment the kernel ran in")
     environment_digest: str | None = Field(None, max_length=200,
                                            description="what exactly it held: sha256 of its `pip freeze`")
+    failure: RunFailure | None = Field(None, description="set when the student's code stopped short of its end")
 
 
 class ResultPost(Frozen):

@@ -4,11 +4,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gradeflow_api.logs import without_kernel_banner
 from gradeflow_api.schemas import AssignmentPublic, CheckPublic, RunPublic, SubmissionPublic, SubmissionStaff
 from gradeflow_protocol.bundles import AssignmentConfig
-from gradeflow_protocol.enums import SubmissionStatus
+from gradeflow_protocol.enums import RunOutcome, SubmissionStatus
+from gradeflow_protocol.messages import RunFailure
 from gradeflow_core.models import Assignment, GradingResult, Submission
-from gradeflow_protocol.words import describe_status
+from gradeflow_protocol.words import describe_blocked, describe_status
 
 
 def assignment_public(assignment: Assignment) -> AssignmentPublic:
@@ -25,6 +27,15 @@ def latest_result(session: Session, submission: Submission) -> GradingResult | N
                           .order_by(GradingResult.attempt.desc()).limit(1))
 
 
+def run_public(run: dict, checks: list[CheckPublic]) -> RunPublic:
+    """How the run ended, with the one line that stands for the checks that failed only because the code stopped."""
+    failure = RunFailure.model_validate(run["failure"]) if run.get("failure") else None
+    blocked = sum(c.blocked for c in checks)
+    text = describe_blocked(blocked, failure=failure, outcome=RunOutcome(run["outcome"])) if blocked else ""
+    return RunPublic(outcome=run["outcome"], wall_seconds=run["wall_seconds"], message=run.get("message", ""),
+                     failure=failure, blocked_text=text)
+
+
 def submission_public(session: Session, submission: Submission, *, staff: bool = False) -> SubmissionPublic:
     result = latest_result(session, submission) if submission.status == SubmissionStatus.GRADED else None
     fields = dict(
@@ -34,13 +45,12 @@ def submission_public(session: Session, submission: Submission, *, staff: bool =
         created_at=submission.created_at, graded_at=submission.graded_at,
     )
     if result is not None:
-        fields |= dict(checks=[CheckPublic(**c) for c in result.checks], output=result.output,
-                       run=RunPublic(outcome=result.run["outcome"], wall_seconds=result.run["wall_seconds"],
-                                     message=result.run.get("message", "")))
+        checks = [CheckPublic(**c) for c in result.checks]
+        fields |= dict(checks=checks, output=result.output, run=run_public(result.run, checks))
     if not staff:
         return SubmissionPublic(**fields)
     return SubmissionStaff(**fields, user=submission.user.username, attempt=submission.attempt, runs=submission.runs,
-                           worker=submission.worker, log=result.log if result else "",
+                           worker=submission.worker, log=without_kernel_banner(result.log) if result else "",
                            error=submission.error, enforced=result.run.get("enforced", {}) if result else {},
                            not_enforced=result.run.get("not_enforced", []) if result else [],
                            environment=result.run.get("environment") if result else None,

@@ -1,6 +1,7 @@
 """Turn the staff's core objects into response schemas."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -19,6 +20,7 @@ from gradeflow_core.models import (Assignment, AssignmentVersion, Extension, Sco
 from gradeflow_core.policy import student_deadline, upload_verdict, uploads_left
 from gradeflow_core.regrade import RegradeDiff
 from gradeflow_core.roster import RosterReport
+from gradeflow_core.submission_list import Neighbours, neighbours, same_student_work
 from gradeflow_core.versions import activation_log, run_checks
 from gradeflow_protocol.words import describe_activation, describe_lateness, describe_refusal, describe_version_state
 
@@ -129,3 +131,23 @@ def roster_public(report: RosterReport) -> RosterReportPublic:
                               message=line.message, invite_token=line.invite_token) for line in report.lines]
     return RosterReportPublic(applied=report.applied, counts=report.counts, lines=lines, not_in_file=report.not_in_file,
                               ignored_columns=report.ignored_columns)
+
+
+@dataclass(frozen=True)
+class SubmissionDesk:
+    """What a TA can do from one student submission: move along the course's list, regrade, score by hand."""
+
+    neighbours: Neighbours
+    others: list[Submission]  # the student's other submissions for this assignment, newest first
+    counted_id: int | None  # the submission that counts for the student now
+    override: float | None  # a manual score in force
+    override_reason: str
+    can_regrade: bool  # graded or failed: nothing in flight
+
+
+def submission_desk(session: Session, submission: Submission) -> SubmissionDesk:
+    cell = cell_for(session, assignment=submission.assignment, student=submission.user)
+    return SubmissionDesk(neighbours=neighbours(session, submission, course_id=submission.assignment.course_id),
+                          others=same_student_work(session, submission), counted_id=cell.submission_id,
+                          override=cell.override, override_reason=cell.override_reason,
+                          can_regrade=submission.status.is_final)

@@ -6,6 +6,8 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from gradeflow_protocol.enums import RunOutcome, SubmissionKind, SubmissionStatus
+from gradeflow_protocol.messages import RunFailure
+from gradeflow_protocol.words import value_spans
 
 # Row ids are INTEGER columns: a larger number names no row, and the database driver would raise (a 500), so
 # ids that clients send (path, query, body) are bounded to this and answered 422 beyond it.
@@ -34,12 +36,20 @@ class CheckPublic(BaseModel):
     max_score: float
     passed: bool
     message: str
+    blocked: bool = False  # failed only because the code stopped early (shown grouped under RunPublic.blocked_text)
+
+    @property
+    def message_parts(self) -> list[tuple[str, bool]]:
+        """The message as (text, is_a_value) pieces, so a page can set the values in monospace."""
+        return value_spans(self.message)
 
 
 class RunPublic(BaseModel):
     outcome: RunOutcome
     wall_seconds: float
     message: str = ""
+    failure: RunFailure | None = None  # where the student's code stopped short; `message` says it in words
+    blocked_text: str = ""  # '8 checks could not run because your code stopped at line 12.'
 
 
 class SubmissionPublic(BaseModel):

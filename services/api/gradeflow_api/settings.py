@@ -15,6 +15,7 @@ class ApiSettings(CommonSettings):
     database_url: str = ""  # empty: SQLite file under var_dir
     secret_key: str = PLACEHOLDER_SECRET
     token_minutes: int = 12 * 60
+    session_idle_minutes: int = 120  # a web session unused this long ends (besides token_minutes' absolute end)
 
     # Uploads
     max_upload_bytes: int = 5 * 1024 * 1024

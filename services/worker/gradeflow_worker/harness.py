@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gradeflow_protocol.enums import RunOutcome
-from gradeflow_protocol.messages import CheckResult, JobSpec, Limits, ResultPost, RunReport
-from gradeflow_protocol.words import describe_outcome
+from gradeflow_protocol.messages import CheckResult, JobSpec, Limits, ResultPost, RunFailure, RunReport
+from gradeflow_protocol.words import describe_failure, describe_later_failures, describe_outcome
 from gradeflow_graders.api import CheckSpec, KernelDied
 from gradeflow_graders.runner import load_checks, not_run, run_check
 from gradeflow_worker.sandbox.base import Sandbox, SandboxProcess, SandboxSpec
-from gradeflow_worker.cells import submission_cells
+from gradeflow_worker.cells import numbered_cells
+from gradeflow_worker.failures import Cell, StudentFile, classify, clean_traceback, empty_failure, mark_blocked
 from gradeflow_worker.environments import StudentEnvironment, resolve_environment
 from gradeflow_worker.kernel import ExecResult, ExecStatus, OutputSink, SandboxedKernel
 from gradeflow_worker.student import KernelStudent
@@ -29,6 +30,9 @@ class RunState:
     detail: str = ""
     notes: list[str] = field(default_factory=list)
     kernel_alive: bool = True
+    failure: RunFailure | None = None  # the first place the student's code stopped short
+    later_failures: list[int] = field(default_factory=list)  # notebook code cells that raised after that one
+    tracebacks: dict[str, str] = field(default_factory=dict)  # the kernel's traceback -> in the file's terms
 
 
 @dataclass(frozen=True)
@@ -85,8 +89,9 @@ def grade(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox
         kernel = slot.kernel
         record.log.append(f"timing: kernel ready for the cells {time.monotonic() - start:.3f} s after the checks loaded")
         progress("running")
-        state, checks = _drive(kernel, job, specs, submission_cells(job.kind, submission), record,
-                               deadline=start + job.limits.time_limit_s, progress=progress)
+        student = StudentFile(job.filename, job.kind, tuple(numbered_cells(job.kind, submission)))
+        state, checks = _drive(kernel, job, specs, student, record, deadline=start + job.limits.time_limit_s,
+                               progress=progress)
         record.capture(kernel.process)
     finally:
         if slot is not None:
@@ -133,19 +138,21 @@ def _cold_slot(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sa
     return slot
 
 
-def _drive(kernel: SandboxedKernel, job: JobSpec, specs: list[CheckSpec], cells: list[str], record: RunRecord, *,
-           deadline: float, progress: Progress) -> tuple[RunState, list[CheckResult]]:
-    """The student's cells, then the checks, each outcome explained by the sandbox's limits where it can be."""
+def _drive(kernel: SandboxedKernel, job: JobSpec, specs: list[CheckSpec], student: StudentFile, record: RunRecord,
+           *, deadline: float, progress: Progress) -> tuple[RunState, list[CheckResult]]:
+    """The student's cells, then the checks, each outcome explained by the sandbox's limits where it can be; the
+    checks that failed only because the code stopped early are marked so."""
     began = time.monotonic()
-    state = _run_cells(kernel, cells, sink=record.student_out, deadline=deadline, limits=job.limits, progress=progress)
+    state = _run_cells(kernel, student, sink=record.student_out, deadline=deadline, limits=job.limits,
+                       progress=progress)
     _refine_outcome(kernel, state)
-    record.log.append(f"timing: {len(cells)} cells ran in {time.monotonic() - began:.3f} s")
+    record.log.append(f"timing: {len(student.cells)} cells ran in {time.monotonic() - began:.3f} s")
     began = time.monotonic()
     checks = _run_checks(kernel, specs, state, sink=record.check_out, job=job, deadline=deadline,
                          log=record.log.append, progress=progress)
     _refine_outcome(kernel, state)
     record.log.append(f"timing: {len(specs)} checks ran in {time.monotonic() - began:.3f} s")
-    return state, checks
+    return state, mark_blocked(checks, failure=state.failure, outcome=state.outcome, notebook=student.notebook)
 
 
 def _result(job: JobSpec, state: RunState, checks: list[CheckResult], record: RunRecord, *, wall: float) -> ResultPost:
@@ -153,40 +160,45 @@ def _result(job: JobSpec, state: RunState, checks: list[CheckResult], record: Ru
     ta_log = "\n".join([f"seed: {job.seed}", *record.log, "--- output while checks ran ---", record.check_out.text(),
                         "--- sandbox log ---", record.sandbox_log])
     environment = record.environment
-    run = RunReport(outcome=state.outcome, wall_seconds=round(wall, 3), message=_run_message(state, limits)[:2000],
+    message = _run_message(state, limits, environment=environment.name if environment else None)
+    run = RunReport(outcome=state.outcome, wall_seconds=round(wall, 3), message=message[:2000],
                     enforced=record.enforced, not_enforced=record.not_enforced,
                     environment=environment.name if environment else None,
-                    environment_digest=environment.digest if environment else None)
+                    environment_digest=environment.digest if environment else None, failure=state.failure)
+    output = _shown_output(record.student_out, limits.shown_output_kb * 1024, tracebacks=state.tracebacks)
     return ResultPost(submission_id=job.submission_id, attempt=job.attempt, checks=checks, run=run,
-                      output=_shown_output(record.student_out, limits.shown_output_kb * 1024), log=ta_log[-200_000:])
+                      output=output, log=ta_log[-200_000:])
 
 
-def _run_cells(kernel: SandboxedKernel, cells: list[str], *, sink: OutputSink, deadline: float, limits,
+def _run_cells(kernel: SandboxedKernel, student: StudentFile, *, sink: OutputSink, deadline: float, limits,
                progress: Progress) -> RunState:
-    state = RunState()
-    for number, source in enumerate(cells, start=1):
+    state = RunState(failure=empty_failure(student))
+    for index, cell in enumerate(student.cells, start=1):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             state.outcome, state.detail = RunOutcome.TIMEOUT, f"the whole run passed {limits.time_limit_s:g} s"
             break
-        progress(f"cell {number}/{len(cells)}")
-        result = kernel.execute(source, timeout=min(limits.cell_timeout_s, remaining), sink=sink)
-        if _apply_cell_result(state, result, number=number, limits=limits, remaining=remaining):
+        progress(f"cell {index}/{len(student.cells)}")
+        result = kernel.execute(cell.source, timeout=min(limits.cell_timeout_s, remaining), sink=sink)
+        if _apply_cell_result(state, result, cell=cell, student=student, limits=limits, remaining=remaining):
             break
     return state
 
 
-def _apply_cell_result(state: RunState, result: ExecResult, *, number: int, limits, remaining: float) -> bool:
+def _apply_cell_result(state: RunState, result: ExecResult, *, cell: Cell, student: StudentFile, limits,
+                       remaining: float) -> bool:
     """Update the state from one cell; True when no further cell should run."""
-    where = f"cell {number}"
+    where = student.where(cell)
     if result.status is ExecStatus.ERROR:
         if result.ename == "MemoryError":
             state.outcome, state.detail = RunOutcome.MEMORY_LIMIT, f"{where} raised MemoryError"
             return True
-        if result.ename == "SystemExit":
-            state.notes.append(f"{where} called sys.exit(); the rest of that cell did not run")
+        if result.traceback:
+            state.tracebacks[result.traceback] = clean_traceback(result.traceback, cell=cell, student=student)
+        if state.failure is None:
+            state.failure = classify(result, cell=cell, student=student)
         else:
-            state.notes.append(f"{where} raised {result.ename}: {result.evalue}"[:300])
+            state.later_failures.append(cell.number)
         return False
     if result.status is ExecStatus.TIMEOUT:
         limit = min(limits.cell_timeout_s, remaining)
@@ -194,7 +206,7 @@ def _apply_cell_result(state: RunState, result: ExecResult, *, number: int, limi
         state.kernel_alive = result.alive
         return True
     if result.status is ExecStatus.DIED:
-        state.outcome, state.detail, state.kernel_alive = RunOutcome.CRASHED, f"the process ended during {where}", False
+        state.outcome, state.detail, state.kernel_alive = RunOutcome.CRASHED, f"the process ended while {where} ran", False
         return True
     if result.status is ExecStatus.OUTPUT_LIMIT:
         state.outcome, state.detail = RunOutcome.OUTPUT_LIMIT, f"{where} printed more than {limits.max_output_kb} KB"
@@ -239,7 +251,8 @@ def _refine_outcome(kernel: SandboxedKernel, state: RunState) -> None:
         state.outcome = RunOutcome.PROCESS_LIMIT
 
 
-def _run_message(state: RunState, limits) -> str:
+def _run_message(state: RunState, limits, *, environment: str | None = None) -> str:
+    """How the run ended (a limit), then where the student's code stopped short (said once), else that it ran."""
     limit = {
         RunOutcome.TIMEOUT: f"{limits.cell_timeout_s:g} s per cell, {limits.time_limit_s:g} s in all",
         RunOutcome.MEMORY_LIMIT: f"{limits.memory_mb} MB",
@@ -249,11 +262,19 @@ def _run_message(state: RunState, limits) -> str:
     text = describe_outcome(state.outcome, limit=limit, detail=state.detail if state.outcome is RunOutcome.CRASHED else "")
     if state.detail and state.outcome is not RunOutcome.CRASHED:
         text += f" ({state.detail})"
-    return " ".join([text, *[n[0].upper() + n[1:] + "." for n in state.notes]])
+    parts = [text] if state.outcome is not RunOutcome.COMPLETED or state.failure is None else []
+    if state.failure is not None:
+        parts.append(describe_failure(state.failure, environment=environment))
+    if state.later_failures:
+        parts.append(describe_later_failures(state.later_failures))
+    return " ".join([*parts, *[n[0].upper() + n[1:] + "." for n in state.notes]])
 
 
-def _shown_output(sink: OutputSink, cap: int) -> str:
+def _shown_output(sink: OutputSink, cap: int, *, tracebacks: dict[str, str] | None = None) -> str:
+    """The student's output, capped, with the kernel's tracebacks in the terms of their file."""
     text = sink.text()
+    for raw, clean in (tracebacks or {}).items():
+        text = text.replace(raw, clean)
     if len(text.encode()) <= cap and sink.total <= cap:
         return text
     return text.encode()[:cap].decode("utf-8", "ignore") + f"\n[output truncated: {sink.total} bytes in all]"

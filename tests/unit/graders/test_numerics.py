@@ -50,7 +50,7 @@ def test_explicit_tolerances_override_the_dtype():
 
 def test_integers_are_compared_exactly():
     compare(np.array([1, 2, 3]), [1, 2, 3])
-    with pytest.raises(CheckFailed, match=r"at index \(2,\) is 4, expected 3"):
+    with pytest.raises(CheckFailed, match=r"at index \(2,\): expected 3, got 4"):
         compare(np.array([1, 2, 4]), [1, 2, 3])
 
 
@@ -61,23 +61,29 @@ def test_the_message_names_the_worst_entry_its_values_and_the_count():
     actual[rows, 0] += 1e-3
     actual[88, 1] = 0.3412
     expected[88, 1] = 0.9982
-    message = "the result at index (88, 1) is 0.3412, expected 0.9982 (off by 0.657; 13 of 400 entries outside " \
-              "rtol=1e-07, atol=1e-09)"
+    message = "the result at index (88, 1): expected 0.9982, got 0.3412 (off by 0.657; tolerance rtol=1e-07, " \
+              "atol=1e-09; 13 of 400 entries outside it)"
     with pytest.raises(CheckFailed) as failure:
         compare(actual, expected)
     assert str(failure.value) == message
 
 
+def test_values_get_the_digits_that_tell_them_apart():
+    with pytest.raises(CheckFailed) as failure:
+        compare([1.00001234], [1.00001], what="y")
+    assert "expected 1.00001, got 1.000012" in str(failure.value)
+
+
 def test_the_worst_entry_is_the_one_furthest_outside_its_tolerance():
     # The large entry has the larger absolute error but is within rtol; the small one is not.
-    with pytest.raises(CheckFailed, match=r"y at index \(1,\) is 1\.01, expected 1 \(off by 0\.01; 1 of 2"):
+    with pytest.raises(CheckFailed, match=r"y at index \(1,\): expected 1, got 1\.01 \(off by 0\.01; .* 1 of 2"):
         compare([1e6 + 0.05, 1.01], [1e6, 1.0], what="y")
 
 
 def test_a_scalar_message_has_no_index_or_count():
     with pytest.raises(CheckFailed) as failure:
         compare(2.123456, 2.0, what="the integral")
-    assert str(failure.value) == "the integral is 2.123, expected 2 (off by 0.1235; outside rtol=1e-07, atol=1e-09)"
+    assert str(failure.value) == "the integral: expected 2, got 2.123 (off by 0.1235; tolerance rtol=1e-07, atol=1e-09)"
 
 
 def test_shape_and_non_finite_values_are_named():
@@ -95,7 +101,7 @@ def test_shape_and_non_finite_values_are_named():
 
 def test_complex_results_are_compared_as_complex():
     compare(np.array([1 + 1j, 2j]), np.array([1 + 1j, 2j]))
-    with pytest.raises(CheckFailed, match=r"index \(1,\) is 0\+2j, expected 0-2j"):
+    with pytest.raises(CheckFailed, match=r"index \(1,\): expected 0-2j, got 0\+2j"):
         compare(np.array([1 + 1j, 2j]), np.array([1 + 1j, complex(0, -2)]))
 
 
@@ -107,7 +113,7 @@ def test_a_non_finite_expected_value_is_a_bug_in_the_check():
 def test_expect_close_delegates_to_compare():
     expect_close([1.0, 2.0 + 1e-12], [1.0, 2.0])
     expect_close([1.0, 2.0 + 1e-6], [1.0, 2.0], rtol=1e-6, atol=1e-6)
-    with pytest.raises(CheckFailed, match=r"y at index \(1,\) is 2\.5, expected 2 \(off by 0\.5; 1 of 2"):
+    with pytest.raises(CheckFailed, match=r"y at index \(1,\): expected 2, got 2\.5 \(off by 0\.5; .* 1 of 2"):
         expect_close([1.0, 2.5], [1.0, 2.0], what="y")
 
 
@@ -161,7 +167,7 @@ def test_central_differences_match_the_analytic_gradient_for_any_shape():
 def test_a_correct_gradient_passes_and_a_flipped_sign_or_factor_two_fails():
     x = np.random.default_rng(1).normal(size=4)
     expect_gradient(loss_gradient(x), loss, x)
-    with pytest.raises(CheckFailed, match=r"the gradient at index \(\d,\) is .* entries outside rtol=0.0001"):
+    with pytest.raises(CheckFailed, match=r"the gradient at index \(\d,\): expected .* rtol=0.0001.* entries outside it"):
         expect_gradient(-loss_gradient(x), loss, x)
     with pytest.raises(CheckFailed, match="4 of 4 entries"):
         expect_gradient(2 * loss_gradient(x), loss, x)
@@ -209,7 +215,7 @@ def test_the_planar_flow_log_det_passes_and_a_wrong_formula_fails(seed):
     np.testing.assert_allclose(brute_force_log_det(flow.forward, z), flow.log_det(z), rtol=1e-6, atol=1e-8)
     expect_log_det(flow.log_det(z), flow.forward, z)
     forgot_tanh_derivative = np.log(np.abs(1 + np.full(len(z), flow.u @ flow.w)))
-    with pytest.raises(CheckFailed, match=r"log_det at index \(\d,\) is .* of 6 entries outside rtol=0.0001"):
+    with pytest.raises(CheckFailed, match=r"log_det at index \(\d,\): expected .* rtol=0.0001.* of 6 entries outside it"):
         expect_log_det(forgot_tanh_derivative, flow.forward, z)
     with pytest.raises(CheckFailed, match=r"should have shape \(6,\), got \(6, 1\)"):
         expect_log_det(flow.log_det(z)[:, None], flow.forward, z)

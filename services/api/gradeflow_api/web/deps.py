@@ -4,18 +4,23 @@ The bearer-token API keeps its own dependencies (gradeflow_api.deps); these read
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session
 
 from gradeflow_api.deps import RowId, SessionDep, SettingsDep
-from gradeflow_core import access
+from gradeflow_core import access, web_sessions
 from gradeflow_core.access import AssignmentAccess, CourseAccess, Denied, Refusal, SubmissionAccess
 from gradeflow_protocol.enums import Role
-from gradeflow_core.models import Assignment, Course, Submission, User
+from gradeflow_core.models import Assignment, Course, Submission, User, WebSessionRecord
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 from gradeflow_api.settings import ApiSettings
 from gradeflow_api.web.session import (COOKIE_NAME, CSRF_FIELD, CSRF_HEADER, WebSession, csrf_ok, decode_session,
                                    password_fingerprint)
@@ -56,12 +61,40 @@ def read_web_session(request: Request, settings: ApiSettings) -> WebSession | No
     return request.state.web_session
 
 
+def session_lifetime(settings: ApiSettings) -> timedelta:
+    return timedelta(seconds=session_max_age(settings))
+
+
+def session_idle(settings: ApiSettings) -> timedelta:
+    return timedelta(minutes=settings.session_idle_minutes)
+
+
+def _touch(session: Session, record: WebSessionRecord) -> None:
+    """Note the request on the session row (at most once a minute), committed at once so that no write lock is
+    held for the rest of the request; a write that cannot get in is skipped, never an error for the page."""
+    if not web_sessions.needs_touch(record):
+        return
+    try:
+        web_sessions.touch(session, session_id=record.id)
+        session.commit()
+    except (OperationalError, PoolTimeout):
+        session.rollback()
+        log.info("a web session's last_seen_at was not written (database busy)")
+
+
 def get_page_user(request: Request, session: SessionDep, settings: SettingsDep) -> User | None:
-    """The signed-in user, or None; a session whose user is gone or changed password counts as signed out."""
+    """The signed-in user, or None. The cookie's session must be live server-side (not logged out, revoked,
+    expired or idle too long); a session whose user is gone or changed password counts as signed out too."""
     web = read_web_session(request, settings)
-    user = session.get(User, web.user_id) if web is not None and web.user_id is not None else None
+    record = user = None
+    if web is not None and web.user_id is not None:
+        record = web_sessions.find_valid(session, token=web.nonce, idle=session_idle(settings))
+    if record is not None and record.user_id == web.user_id:
+        user = session.get(User, web.user_id)
     if user is not None and web.fingerprint != password_fingerprint(user.password_hash):
         user = None
+    if user is not None:
+        _touch(session, record)
     request.state.viewer = Viewer(id=user.id, username=user.username, name=user.name) if user else None
     return user
 

@@ -1,177 +1,153 @@
-"""Formulas in statements: `$...$` and `$$...$$` become MathML, which browsers render natively (no CDN, no JS).
+"""Formulas in statements and notebooks: `$...$` and `$$...$$` become MathML, which browsers render natively.
 
-A small TeX subset (letters, numbers, operators, Greek, common symbols, `^`, `_`, `\\frac`, `\\sqrt`, `\\text`,
-accents, `\\left`/`\\right` and sized delimiters) is translated; anything else appears as its TeX name. Every
-piece of text is HTML-escaped, and the TeX source rides along in an <annotation> for copying and screen readers.
-On unbalanced braces the formula is shown as TeX in <code class="math">.
+latex2mathml does the TeX (\\mathbb, \\mathcal, \\operatorname, matrices, cases, aligned...); this module finds
+the formulas, guards the converter (size, nesting, no macro definitions) and writes its element tree out
+through an allow-list of MathML elements and attributes, every text escaped: latex2mathml itself copies
+`\\text{<script>}`, `\\href{javascript:...}`, `\\style` and `\\class` straight into its output, so its string
+is never used. The result then goes through nh3 with the same allow-list. A formula that cannot be converted
+is shown as its TeX, escaped, in <code class="math">; the TeX also rides along in an <annotation>.
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 import secrets
+from collections.abc import Callable
+from xml.etree.ElementTree import Element
+
+import nh3
+from latex2mathml.converter import convert_to_element
 
 from gradeflow_api.web.sanitize import render_markdown
 
-_GREEK = {name: chr(code) for name, code in (
-    ("alpha", 0x3B1), ("beta", 0x3B2), ("gamma", 0x3B3), ("delta", 0x3B4), ("epsilon", 0x3F5), ("varepsilon", 0x3B5),
-    ("zeta", 0x3B6), ("eta", 0x3B7), ("theta", 0x3B8), ("vartheta", 0x3D1), ("iota", 0x3B9), ("kappa", 0x3BA),
-    ("lambda", 0x3BB), ("mu", 0x3BC), ("nu", 0x3BD), ("xi", 0x3BE), ("pi", 0x3C0), ("rho", 0x3C1), ("sigma", 0x3C3),
-    ("tau", 0x3C4), ("upsilon", 0x3C5), ("phi", 0x3D5), ("varphi", 0x3C6), ("chi", 0x3C7), ("psi", 0x3C8),
-    ("omega", 0x3C9), ("Gamma", 0x393), ("Delta", 0x394), ("Theta", 0x398), ("Lambda", 0x39B), ("Xi", 0x39E),
-    ("Pi", 0x3A0), ("Sigma", 0x3A3), ("Phi", 0x3A6), ("Psi", 0x3A8), ("Omega", 0x3A9))}
-_OPERATORS = {
-    "dots": "…", "ldots": "…", "cdots": "⋯", "vdots": "⋮", "partial": "∂", "nabla": "∇", "infty": "∞",
-    "gg": "≫", "ll": "≪", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "ne": "≠", "neq": "≠", "approx": "≈",
-    "sim": "∼", "equiv": "≡", "to": "→", "rightarrow": "→", "leftarrow": "←", "Rightarrow": "⇒", "mapsto": "↦",
-    "cdot": "⋅", "times": "×", "pm": "±", "mp": "∓", "in": "∈", "notin": "∉", "subset": "⊂", "subseteq": "⊆",
-    "cup": "∪", "cap": "∩", "sum": "∑", "prod": "∏", "int": "∫", "mid": "|", "|": "‖", "lVert": "‖", "rVert": "‖",
-    "{": "{", "}": "}", "langle": "⟨", "rangle": "⟩", "forall": "∀", "exists": "∃", "circ": "∘", "star": "⋆",
+MAX_FORMULA_CHARS = 4_000  # one formula; a longer one is shown as TeX
+MAX_DOCUMENT_CHARS = 100_000  # all formulas of one README or notebook (about 2 s of converting); the rest as TeX
+FORMULA_OVERHEAD = 50  # what one formula costs beyond its length: 2,000 one-letter formulas spend the budget
+MAX_BRACE_DEPTH = 40  # TeX nesting; latex2mathml recurses per level
+MAX_ELEMENT_DEPTH = 120
+MAX_ELEMENTS = 6_000
+
+_LENGTH = (r"[+-]?(?:\d{1,2}(?:\.\d{1,4})?|\.\d{1,4})(?:em|ex|pt|px|mu|width|%)?"
+           r"|(?:negative)?(?:very){0,2}(?:thin|medium|thick)mathspace")
+_BOOLEAN = r"true|false"
+_ATTRIBUTES = {  # attribute -> the values it may have (a full match); anything else is dropped
+    "display": "block|inline", "encoding": r"application/x-tex", "mathvariant": r"[a-z-]{1,30}",
+    "stretchy": _BOOLEAN, "fence": _BOOLEAN, "accent": _BOOLEAN, "accentunder": _BOOLEAN, "separator": _BOOLEAN,
+    "displaystyle": _BOOLEAN, "movablelimits": _BOOLEAN, "largeop": _BOOLEAN, "symmetric": _BOOLEAN,
+    "form": "prefix|infix|postfix", "scriptlevel": r"[+-]?\d", "linebreak": "newline",
+    "columnalign": r"(?:(?:left|right|center) ?){1,64}", "rowalign": r"(?:(?:top|bottom|center|baseline) ?){1,64}",
+    "columnlines": r"(?:(?:none|solid|dashed) ?){1,64}", "rowlines": r"(?:(?:none|solid|dashed) ?){1,64}",
+    "columnspacing": rf"(?:(?:{_LENGTH}) ?){{1,64}}", "rowspacing": rf"(?:(?:{_LENGTH}) ?){{1,64}}",
+    "width": _LENGTH, "height": _LENGTH, "depth": _LENGTH, "lspace": _LENGTH, "rspace": _LENGTH,
+    "minsize": _LENGTH, "maxsize": _LENGTH, "mathsize": _LENGTH, "linethickness": _LENGTH,
+    "voffset": r"[+-]?0?\.\d{1,4}(?:em|ex)",  # a nudge, never a move over the neighbouring lines
+    "notation": r"[a-z ]{1,80}", "mathcolor": r"[A-Za-z]{1,20}|#[0-9A-Fa-f]{3,8}",
+    "columnspan": r"\d{1,2}", "rowspan": r"\d{1,2}",
 }
-_FUNCTIONS = {"exp", "log", "ln", "sin", "cos", "tan", "max", "min", "arg", "det", "sup", "inf", "lim", "tanh"}
-_SPACES = {",": "0.167em", ":": "0.222em", ";": "0.278em", "!": "0", "quad": "1em", "qquad": "2em", " ": "0.25em"}
-_SIZES = {"left", "right", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "big", "Big", "bigg", "middle"}
-_ACCENTS = {"hat": "^", "bar": "¯", "tilde": "~", "dot": "˙", "ddot": "¨", "vec": "→", "overline": "¯"}
-_BLACKBOARD = {"R": "ℝ", "N": "ℕ", "Z": "ℤ", "Q": "ℚ", "C": "ℂ", "E": "𝔼", "P": "ℙ"}
-_TOKEN = re.compile(r"\\([A-Za-z]+|.)|([A-Za-z])|(\d+(?:\.\d+)?)|(\s+)|(.)", re.S)
+_ATTRIBUTE_VALUE = {name: re.compile(pattern) for name, pattern in _ATTRIBUTES.items()}
+_MATH_ATTRIBUTES = {"*": set(_ATTRIBUTES)}  # for nh3: names only (the values were checked when written)
+_ELEMENTS = frozenset({  # MathML Core presentation elements; others are unwrapped (their children kept)
+    "math", "semantics", "annotation", "mrow", "mi", "mn", "mo", "mtext", "ms", "mspace", "msub", "msup", "msubsup",
+    "munder", "mover", "munderover", "mfrac", "msqrt", "mroot", "mstyle", "mpadded", "mphantom", "menclose",
+    "mtable", "mtr", "mtd", "merror", "mmultiscripts", "mprescripts",
+})
+_CHAR_REF = re.compile(r"&#x([0-9A-Fa-f]{1,6});|&#(\d{1,7});")  # latex2mathml writes symbols as these
+_MACROS = re.compile(r"\\(?:newcommand|renewcommand|providecommand|def|gdef|edef|let|newenvironment"
+                     r"|renewenvironment|DeclareMathOperator)(?![A-Za-z])")
+_ALIASES = {  # what latex2mathml lacks, as what it has: amsmath environments ("" drops the wrapper), \arg,
+    # and a backslash before a line break (a space, as `\ ` in the same line)
+    "aligned": "align*", "gathered": "matrix", "gather": "matrix", "gather*": "matrix", "multline": "matrix",
+    "multline*": "matrix", "dcases": "cases", "equation": "", "equation*": "", "\\arg": "\\operatorname{arg}",
+    "\\\n": "\\ ", "\\\\": "\\\\",
+}
+_REWRITE = re.compile(r"\\(begin|end)\{(aligned|gathered|gather\*?|equation\*?|multline\*?|dcases)\}"
+                      r"|\\arg(?![A-Za-z])|\\\n|\\\\")
 
 
-class TexError(ValueError):
-    """The formula is not well formed (unbalanced braces, a script with nothing to attach to)."""
+class _Refused(ValueError):
+    """The formula is too big, too deep or defines macros: shown as TeX instead."""
 
 
 def _esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-class _Parser:
-    def __init__(self, tex: str) -> None:
-        self.tokens = [m for m in _TOKEN.finditer(tex) if not m.group(4)]
-        self.pos = 0
+def _char(match: re.Match) -> str:
+    code = int(match.group(1), 16) if match.group(1) else int(match.group(2))
+    return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
 
-    def peek(self) -> re.Match | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
 
-    def take(self) -> re.Match:
-        token = self.peek()
-        if token is None:
-            raise TexError("unexpected end of formula")
-        self.pos += 1
-        return token
+def _text(text: str | None) -> str:
+    return _esc(_CHAR_REF.sub(_char, text)) if text else ""
 
-    def row(self, closing: str | None = None) -> str:
-        items = []
-        while (token := self.peek()) is not None and not (closing and token.group(5) == closing):
-            if token.group(5) == "}":
-                raise TexError("unbalanced }")
-            items.append(self.scripted())
-        if closing is not None:
-            self.take()  # the closing brace; raises at the end of an unbalanced formula
-        return items[0] if len(items) == 1 else f"<mrow>{''.join(items)}</mrow>"
 
-    def argument(self) -> str:
-        token = self.take()
-        if token.group(5) == "{":
-            return self.row("}")
-        number = token.group(3)
-        if number and len(number) > 1:  # TeX takes one digit as an argument: \frac12 is 1/2
-            self.tokens[self.pos - 1:self.pos] = [_TOKEN.match(number[0]), *_TOKEN.finditer(number[1:])]
-        self.pos -= 1
-        return self.atom()
+def _attributes(element: Element) -> str:
+    kept = [(name, value) for name, value in element.attrib.items()
+            if name in _ATTRIBUTE_VALUE and _ATTRIBUTE_VALUE[name].fullmatch(value)]
+    return "".join(f' {name}="{html.escape(value)}"' for name, value in kept)
 
-    def raw_argument(self) -> str:
-        if self.take().group(5) != "{":
-            raise TexError("expected {")
-        depth, text = 1, []
-        while True:
-            token = self.take()
-            depth += {"{": 1, "}": -1}.get(token.group(5) or "", 0)
-            if depth == 0:
-                return "".join(text)
-            text.append(token.group(0))
 
-    def scripted(self) -> str:
-        base = self.atom()
-        sub = sup = None
-        primes = ""
-        while (token := self.peek()) is not None and token.group(5) in ("^", "_", "'"):
-            self.take()
-            if token.group(5) == "'":  # y' reads best as y′ on the baseline
-                primes += "′"
-            elif token.group(5) == "^":
-                sup = self.argument()
-            else:
-                sub = self.argument()
-        if primes:
-            base = f"<mrow>{base}<mo>{primes}</mo></mrow>"
-        if sub and sup:
-            return f"<msubsup>{base}{sub}{sup}</msubsup>"
-        if sub:
-            return f"<msub>{base}{sub}</msub>"
-        return f"<msup>{base}{sup}</msup>" if sup else base
+def _write(element: Element, out: list[str], *, depth: int = 0) -> None:
+    """`element` as allow-listed MathML: known elements and attributes only, every text escaped."""
+    if depth > MAX_ELEMENT_DEPTH or len(out) > 4 * MAX_ELEMENTS:
+        raise _Refused("too deep or too many elements")
+    known = element.tag in _ELEMENTS
+    if known:
+        out.append(f"<{element.tag}{_attributes(element)}>")
+    out.append(_text(element.text))
+    for child in element:
+        _write(child, out, depth=depth + 1)
+        out.append(_text(child.tail))
+    if known:
+        out.append(f"</{element.tag}>")
 
-    def atom(self) -> str:
-        token = self.take()
-        command, letter, number, _, other = token.groups()
-        if letter:
-            return f"<mi>{letter}</mi>"
-        if number:
-            return f"<mn>{number}</mn>"
-        if other == "{":
-            return self.row("}")
-        if other in ("^", "_"):
-            raise TexError(f"{other} with nothing before it")
-        if other is not None:
-            return f"<mo>{_esc('−' if other == '-' else other)}</mo>"
-        return self.command(command)
 
-    def command(self, name: str) -> str:
-        if name in _GREEK:
-            return f"<mi>{_GREEK[name]}</mi>"
-        if name in _OPERATORS:
-            return f"<mo>{_esc(_OPERATORS[name])}</mo>"
-        if name in _SPACES:
-            return f'<mspace width="{_SPACES[name]}"></mspace>'
-        if name in _FUNCTIONS:
-            return f"<mi>{name}</mi><mspace width=\"0.167em\"></mspace>"
-        if name in _SIZES:  # \left( \bigl[ ...: the delimiter itself; \left. is none
-            if self.peek() is not None and self.peek().group(5) == ".":
-                self.take()
-                return ""
-            return self.atom()
-        if name == "frac":
-            return f"<mfrac>{self.argument()}{self.argument()}</mfrac>"
-        if name == "sqrt":
-            return f"<msqrt>{self.argument()}</msqrt>"
-        if name in ("text", "mathrm", "operatorname", "textrm", "mbox"):
-            return f"<mtext>{_esc(self.raw_argument())}</mtext>"
-        if name in ("mathbf", "boldsymbol", "mathit", "mathcal"):
-            return self.argument()
-        if name == "mathbb":
-            text = self.raw_argument().strip()
-            return f"<mi>{_esc(_BLACKBOARD.get(text, text))}</mi>"
-        if name in _ACCENTS:
-            return f'<mover accent="true">{self.argument()}<mo>{_ACCENTS[name]}</mo></mover>'
-        if name == "\\":
-            return '<mspace width="1em"></mspace>'
-        return f"<mtext>\\{_esc(name)}</mtext>"
+def _check(tex: str) -> str:
+    """The TeX latex2mathml may see (what it lacks renamed: _ALIASES), or _Refused."""
+    if len(tex) > MAX_FORMULA_CHARS:
+        raise _Refused("too long")
+    if _MACROS.search(tex):  # a macro can double itself per level: exponential output from a short formula
+        raise _Refused("defines macros")
+    depth = 0
+    for piece in re.finditer(r"\\.|[{}]", tex, re.DOTALL):
+        depth += {"{": 1, "}": -1}.get(piece.group(0), 0)
+        if depth < 0 or depth > MAX_BRACE_DEPTH:
+            raise _Refused("unbalanced or too deep braces")
+    if depth:
+        raise _Refused("unbalanced braces")
+    return _REWRITE.sub(_alias, tex)
+
+
+def _alias(match: re.Match) -> str:
+    if not match.group(1):
+        return _ALIASES[match.group(0)]
+    name = _ALIASES[match.group(2)]
+    return f"\\{match.group(1)}{{{name}}}" if name else ""
 
 
 def tex_to_mathml(tex: str, *, display: bool = False) -> str:
-    """One formula as a <math> element; TeX in <code class="math"> when it is not well formed."""
+    """One formula as a <math> element; its TeX, escaped, in <code class="math"> when it cannot be converted."""
     try:
-        body = _Parser(tex).row()
-    except (TexError, RecursionError):  # a student's notebook may nest braces thousands deep
+        tree = convert_to_element(_check(tex), display="block" if display else "inline")
+        body: list[str] = []
+        for child in tree:  # the <math> element's own attributes (xmlns) are not needed in HTML
+            _write(child, body)
+    except Exception:  # noqa: BLE001 - latex2mathml raises many kinds (and RecursionError) on broken TeX
         return f'<code class="math">{_esc(tex)}</code>'
     mode = ' display="block"' if display else ""
-    math = (f'<math{mode}><semantics>{body or "<mrow></mrow>"}'
+    math = (f'<math{mode}><semantics>{"".join(body) or "<mrow></mrow>"}'
             f'<annotation encoding="application/x-tex">{_esc(tex)}</annotation></semantics></math>')
-    return f'<span class="math-block">{math}</span>' if display else math  # scrolls sideways on a phone
+    math = nh3.clean(math, tags=set(_ELEMENTS), attributes=_MATH_ATTRIBUTES, strip_comments=True)  # a second guard
+    if not display:
+        return math
+    # a wide formula scrolls sideways (static/math.css); focusable so a keyboard can scroll it too
+    return f'<span class="math-block" tabindex="0" role="group" aria-label="formula">{math}</span>'
 
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_CODE_SPAN = re.compile(r"(`+).+?\1", re.S)
-_INLINE = re.compile(r"\\\$|\$\$(.+?)\$\$|\$(?=\S)((?:[^$\\\n]|\\.|\n(?![ \t]*\n))+?)(?<=\S)\$(?!\d)", re.S)
+_CODE_SPAN = re.compile(r"(`+).+?\1", re.DOTALL)
+_INLINE = re.compile(r"\\\$|\$\$(.+?)\$\$|\$(?=\S)((?:[^$\\\n]|\\.|\n(?![ \t]*\n))+?)(?<=\S)\$(?!\d)", re.DOTALL)
 
 
 def _protect(text: str, formulas: list[tuple[str, bool]], tag: str) -> str:
@@ -193,15 +169,30 @@ def _protect_math(text: str, formulas: list[tuple[str, bool]], tag: str) -> str:
     return _INLINE.sub(swap, text)
 
 
-def _formula(formulas: list[tuple[str, bool]]):
-    def replace(match: re.Match) -> str:
-        tex, display = formulas[int(match.group(1))]
-        return tex_to_mathml(tex, display=display)
-    return replace
+class FormulaBudget:
+    """How much TeX one document may still convert (MAX_DOCUMENT_CHARS); shared by all cells of a notebook."""
+
+    def __init__(self, chars: int | None = None) -> None:
+        self.left = MAX_DOCUMENT_CHARS if chars is None else chars
+
+    def spend(self, tex: str) -> bool:
+        self.left -= len(tex) + FORMULA_OVERHEAD
+        return self.left >= 0
 
 
-def render_statement(markdown: str) -> str:
-    """A README as clean HTML (core.sanitize.render_markdown) with its formulas as MathML."""
+def _formulas_as_mathml(formulas: list[tuple[str, bool]], budget: FormulaBudget) -> list[str]:
+    """Each formula as MathML, until the document's budget is spent; the rest as TeX."""
+    return [tex_to_mathml(tex, display=display) if budget.spend(tex) else f'<code class="math">{_esc(tex)}</code>'
+            for tex, display in formulas]
+
+
+def notebook_markdown() -> Callable[[str], str]:
+    """The markdown renderer for one notebook (sanitize.render_notebook's `markdown`): one budget for all cells."""
+    return functools.partial(render_statement, budget=FormulaBudget())
+
+
+def render_statement(markdown: str, *, budget: FormulaBudget | None = None) -> str:
+    """A README or a markdown cell as clean HTML (sanitize.render_markdown) with its formulas as MathML."""
     tag = "gfmath" + secrets.token_hex(4) + "n"
     formulas: list[tuple[str, bool]] = []
     out, chunk, fence = [], [], None
@@ -219,4 +210,5 @@ def render_statement(markdown: str) -> str:
             chunk.append(line)
     out.append(_protect("".join(chunk), formulas, tag))
     rendered = render_markdown("".join(out))
-    return re.sub(re.escape(tag) + r"(\d+)x", _formula(formulas), rendered)
+    mathml = _formulas_as_mathml(formulas, budget or FormulaBudget())
+    return re.sub(re.escape(tag) + r"(\d+)x", lambda match: mathml[int(match.group(1))], rendered)

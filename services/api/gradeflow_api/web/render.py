@@ -54,6 +54,13 @@ def duration(seconds: float | None) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
+def plural(count: int, word: str, many: str = "", *, number: bool = True) -> str:
+    """'1 student', '0 students', '3 submissions'; `many` for an irregular plural ('1 child', '2 children');
+    number=False: the word alone, for a count shown apart."""
+    word = word if count == 1 else (many or word + "s")
+    return f"{count} {word}" if number else word
+
+
 def _context(request: Request) -> dict[str, Any]:
     web = getattr(request.state, "web_session", None)
     token = csrf_token(web, secret=request.app.state.settings.secret_key) if web is not None else ""
@@ -64,7 +71,7 @@ def _context(request: Request) -> dict[str, Any]:
 @lru_cache
 def templates() -> Jinja2Templates:
     engine = Jinja2Templates(directory=HERE / "templates", context_processors=[_context])
-    engine.env.filters.update(when=when, score=score, duration=duration)
+    engine.env.filters.update(when=when, score=score, duration=duration, plural=plural)
     engine.env.globals["escape"] = escape
     return engine
 

@@ -51,6 +51,19 @@ def render_markdown(text: str) -> str:
     return clean_html(_markdown.render(text))
 
 
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s>])")
+
+
+def demote_headings(fragment: str, *, below: int) -> str:
+    """A rendered document's headings moved under the page's own `below` levels: its top heading becomes
+    h{below + 1} (a notebook's h1 is h3 under a page's h1 and h2), the others keep their steps, capped at h6.
+
+    `fragment` is sanitised HTML, where a `<` in text is always `&lt;`: only real tags match."""
+    levels = [int(level) for _, level in _HEADING_TAG.findall(fragment)]
+    shift = below + 1 - min(levels, default=below + 1)
+    return _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{max(1, min(6, int(m.group(2)) + shift))}", fragment)
+
+
 def _image(mime: str, data: str) -> str:
     payload = data if mime != "image/svg+xml" else base64.b64encode(data.encode()).decode()
     try:

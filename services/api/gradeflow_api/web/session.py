@@ -4,6 +4,10 @@ A cookie value is `base64(json payload) . hmac-sha256`; the payload holds the us
 random nonce, the time it was issued and a fingerprint of the user's password hash (so changing a password
 ends every session). The CSRF token of a session is an HMAC of its nonce: it needs no server-side storage,
 changes at every login, and cannot be computed without the secret.
+
+A signed-in session's nonce is also its server-side token (gradeflow_core.web_sessions): the `web_sessions` row
+keyed by its sha256 must be live for the cookie to sign anyone in, so logout and revocation end it at once. An
+anonymous session (the login form's CSRF token) stays cookie-only.
 """
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, replace
+
+from gradeflow_core.web_sessions import new_token
 
 COOKIE_NAME = "gradeflow_session"
 CSRF_FIELD = "csrf_token"
@@ -32,7 +38,7 @@ class WebSession:
 
     def signed_in_as(self, user_id: int, fingerprint: str) -> WebSession:
         """A fresh session for a user who just logged in (a new nonce: no fixation, a new CSRF token)."""
-        return replace(new_session(), user_id=user_id, fingerprint=fingerprint)
+        return replace(new_session(), user_id=user_id, nonce=new_token(), fingerprint=fingerprint)
 
 
 def new_session() -> WebSession:
@@ -97,3 +103,18 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if any(ord(c) < 32 for c in target):
         return default
     return target
+
+
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chromium/", "Chromium"),
+             ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
+            ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+
+
+def browser_label(user_agent: str) -> str:
+    """A short human name for a User-Agent ("Firefox on Linux"), for the list of a user's sessions."""
+    browser = next((name for marker, name in _BROWSERS if marker in user_agent), "")
+    system = next((name for marker, name in _SYSTEMS if marker in user_agent), "")
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown browser"

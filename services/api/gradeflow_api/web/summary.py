@@ -9,11 +9,13 @@ from sqlalchemy.orm import Session
 
 from gradeflow_api.present_staff import standing
 from gradeflow_api.schemas_grades import Standing
+from gradeflow_api.web.render import score as score_text
+from gradeflow_core.counting import pick_for
 from gradeflow_core.deadlines import extensions_by_student, load_policy
-from gradeflow_protocol.enums import LateMode, SubmissionPurpose
+from gradeflow_protocol.enums import CountedSubmission, LateMode, SubmissionPurpose
 from gradeflow_core.models import Assignment, Course, Submission, User
 from gradeflow_core.policy import Policy, lateness
-from gradeflow_protocol.words import describe_lateness
+from gradeflow_protocol.words import describe_counted, describe_lateness
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class AssignmentSummary:
     daily_limit: int | None  # None: no limit
     submissions: int
     latest: Submission | None
+    counted_rule: str = ""  # which submission counts, in words
+    replace_warning: str = ""  # shown beside the upload form when a new upload would replace the counted score
 
     @property
     def due_at(self) -> datetime | None:
@@ -67,15 +71,34 @@ def late_rule(policy: Policy) -> str:
     return f"−{policy.penalty_percent_per_day:g}% per day late{cap}" + (f" ({grace:g} min grace)" if grace else "")
 
 
+def replace_warning(policy: Policy, standing: Standing, *, max_score: float, picked: bool) -> str:
+    """Why an upload may lower the score, when it may: under LAST (or CHOSEN with no pick yet) the next graded
+    upload replaces the counted score, whatever it scores. Empty when there is nothing to lose."""
+    replaces = policy.counted is CountedSubmission.LAST or (policy.counted is CountedSubmission.CHOSEN and not picked)
+    if not replaces or standing.override is not None or not standing.final:
+        return ""
+    text = (f"Uploading replaces your counted score of {score_text(standing.final)} / {score_text(max_score)} "
+            "even if the new one is lower.")
+    if policy.counted is CountedSubmission.CHOSEN:
+        text += " Choose the submission that should count (open it and press “Count this submission”) to keep it."
+    return text
+
+
 def assignment_summary(session: Session, *, user: User, assignment: Assignment) -> AssignmentSummary:
     policy = load_policy(session, assignment.id)
     mine = list(session.scalars(select(Submission).where(Submission.user_id == user.id,
                                                          Submission.assignment_id == assignment.id,
                                                          Submission.purpose == SubmissionPurpose.STUDENT)
                                 .order_by(Submission.id.desc())))
-    return AssignmentSummary(assignment=assignment, standing=standing(session, assignment=assignment, user=user),
+    mine_now = standing(session, assignment=assignment, user=user)
+    picked = policy.counted is CountedSubmission.CHOSEN and \
+        pick_for(session, assignment_id=assignment.id, user_id=user.id) is not None
+    return AssignmentSummary(assignment=assignment, standing=mine_now,
                              opens_at=policy.opens_at, late_rule=late_rule(policy), daily_limit=policy.max_per_day,
-                             submissions=len(mine), latest=mine[0] if mine else None)
+                             submissions=len(mine), latest=mine[0] if mine else None,
+                             counted_rule=describe_counted(policy.counted),
+                             replace_warning=replace_warning(policy, mine_now, max_score=assignment.max_score,
+                                                             picked=picked))
 
 
 def assignment_rows(session: Session, *, user: User, course: Course, staff: bool) -> list[AssignmentSummary]:

@@ -95,7 +95,7 @@ def test_an_unexpected_error_is_a_page_not_a_trace(app, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(student.views, "own_submissions", broken)
+    monkeypatch.setattr(student, "own_page", broken)  # what /history reads
     with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as client:
         sign_in(client, "alice")
         r = client.get("/history")
@@ -141,3 +141,34 @@ def test_a_fresh_overrides_form_is_not_a_clear_request(client):
     sign_in(client, "tina")
     page = client.get("/assignments/1/overrides").text
     assert 'name="clear" value="1">' in page  # not ticked (a dict's .clear method once read as true)
+
+
+def test_removing_someone_from_the_roster_asks_first_and_signs_them_out_everywhere(client, app):
+    from fastapi.testclient import TestClient
+
+    from gradeflow_api.web.session import COOKIE_NAME
+
+    with TestClient(app, follow_redirects=False) as bobs_browser:
+        sign_in(bobs_browser, "bob")
+        assert bobs_browser.get("/history").status_code == 200
+        make_instructor(app)
+        sign_in(client, "ivy")
+        roster = client.get("/courses/1/roster").text
+        assert 'href="/courses/1/roster/bob/remove"' in roster and "/roster/ivy/remove" not in roster
+        confirm = client.get("/courses/1/roster/bob/remove")
+        assert confirm.status_code == 200 and "Yes, remove bob" in confirm.text  # a step before anything changes
+        with app.state.session_factory() as session:
+            assert session.query(Enrollment).filter_by(user_id=session.query(User).filter_by(
+                username="bob").one().id).count() == 1
+        token = csrf_of(confirm.text)
+        assert client.post("/courses/1/roster/bob/remove", data={}).status_code == 403  # no CSRF token
+        done = client.post("/courses/1/roster/bob/remove", data={"csrf_token": token})
+        assert done.status_code == 200 and "Removed bob from the course and signed them out everywhere" in done.text
+        assert "/roster/bob/remove" not in done.text
+        r = bobs_browser.get("/history")
+        assert r.status_code == 303 and r.headers["location"].startswith("/login"), bobs_browser.cookies[COOKIE_NAME]
+        assert client.get("/courses/1/roster/bob/remove").status_code == 404  # not enrolled any more
+        assert client.post("/courses/1/roster/ivy/remove", data={"csrf_token": token}).status_code == 400
+        client.cookies.clear()
+        sign_in(client, "tina")
+        assert client.get("/courses/1/roster/alice/remove").status_code == 403  # instructors only

@@ -7,6 +7,7 @@ hidden `NAME_utc` field; without JavaScript the typed value is read as UTC (the 
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -21,10 +22,11 @@ from gradeflow_core.accounts import make_invite_token
 from gradeflow_core.deadlines import (ExtensionError, PolicySettings, grant_extension, list_extensions, policy_settings,
                                       revoke_extension, save_policy)
 from gradeflow_protocol.enums import CountedSubmission, LateMode
+from gradeflow_protocol.words import describe_counted
 from gradeflow_core.gradebook import build_gradebook, course_students
 from gradeflow_core.gradebook_export import to_canvas, to_csv
 from gradeflow_core.models import Enrollment, User
-from gradeflow_core.roster import RosterError, import_roster
+from gradeflow_core.roster import RosterError, import_roster, remove_from_course
 from gradeflow_api.web.deps import CsrfChecked, InstructorAssignment, InstructorCourse, PageUser, StaffCourse
 from gradeflow_api.web.pages.forms import PostedForm
 from gradeflow_api.web.pages.login import see_other
@@ -40,10 +42,44 @@ def _enrolled(session, course_id: int) -> list[tuple[User, Enrollment]]:
     return sorted(rows, key=lambda ue: (ue[1].role.rank * -1, ue[1].section, ue[0].username))
 
 
-def _roster_page(request, found, session, *, report=None, error: str = "", status_code: int = 200) -> Response:
+def _roster_page(request, found, session, *, report=None, error: str = "", status_code: int = 200,
+                 notice: str = "") -> Response:
     return page(request, "instructor/roster.html", status_code=status_code, course=found.course, role=found.role,
-                enrolled=_enrolled(session, found.course.id), report=report, error=error,
+                enrolled=_enrolled(session, found.course.id), report=report, error=error, notice=notice,
                 invite_base=str(request.base_url).rstrip("/") + "/invite?token=")
+
+
+def _enrolled_user(session, found, username: str, viewer: User) -> User:
+    """The enrolled person a removal names; a page with the reason when it cannot be them."""
+    from gradeflow_api.web.deps import PageError
+
+    target = session.scalar(select(User).where(User.username == username))
+    enrolled = target is not None and session.scalar(select(Enrollment).where(
+        Enrollment.user_id == target.id, Enrollment.course_id == found.course.id)) is not None
+    if not enrolled:
+        raise PageError(404, f"{username} is not enrolled in this course.")
+    if target.id == viewer.id:
+        raise PageError(400, "You cannot remove yourself; ask another instructor of the course.")
+    return target
+
+
+@router.get("/courses/{course_id}/roster/{username}/remove")
+def roster_remove_confirm(request: Request, found: InstructorCourse, session: SessionDep, user: PageUser,
+                          username: str) -> Response:
+    target = _enrolled_user(session, found, username, user)
+    return page(request, "instructor/remove.html", course=found.course, role=found.role, target=target)
+
+
+@router.post("/courses/{course_id}/roster/{username}/remove", dependencies=[CsrfChecked])
+def roster_remove(request: Request, found: InstructorCourse, session: SessionDep, user: PageUser,
+                  username: str) -> Response:
+    """Unenroll one person; their submissions stay, and every browser signed in as them is signed out now."""
+    target = _enrolled_user(session, found, username, user)
+    remove_from_course(session, course=found.course, user=target)
+    session.commit()
+    return _roster_page(request, found, session,
+                        notice=f"Removed {target.username} from the course and signed them out everywhere; "
+                               "their submissions are kept.")
 
 
 @router.get("/courses/{course_id}/roster")
@@ -93,7 +129,8 @@ def _policy_page(request, found, session, *, error: str = "", status_code: int =
                 policy=values or policy_settings(session, assignment.id),
                 extensions=[extension_public(session, row) for row in list_extensions(session, assignment.id)],
                 students=[u for u, _ in course_students(session, assignment.course_id)],
-                late_modes=[m.value for m in LateMode], counted_modes=[c.value for c in CountedSubmission])
+                late_modes=[m.value for m in LateMode],
+                counted_modes=[(c.value, describe_counted(c, staff=True)) for c in CountedSubmission])
 
 
 @router.get("/assignments/{assignment_id}/policy")
@@ -161,12 +198,14 @@ def extension_grant(request: Request, found: InstructorAssignment, session: Sess
 
 
 @router.post("/assignments/{assignment_id}/extensions/{username}/revoke", dependencies=[CsrfChecked])
-def extension_revoke(found: InstructorAssignment, username: str, session: SessionDep) -> Response:
+def extension_revoke(request: Request, found: InstructorAssignment, username: str, session: SessionDep) -> Response:
+    """The confirmed revocation (policy.html asks first); the page it redirects to says it was done."""
     student = _student(session, found, username)
-    if student is not None:
-        revoke_extension(session, assignment=found.assignment, student=student)
-        session.commit()
-    return see_other(f"/assignments/{found.assignment.id}/policy#extensions")
+    if student is None or not revoke_extension(session, assignment=found.assignment, student=student):
+        return _policy_page(request, found, session, status_code=404,
+                            error=f"'{username[:200]}' has no extension on this assignment to revoke.")
+    session.commit()
+    return see_other(f"/assignments/{found.assignment.id}/policy?{urlencode({'revoked': student.username})}#extensions")
 
 
 @router.get("/courses/{course_id}/gradebook")

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from gradeflow_api.deps import SessionDep
 from gradeflow_api.present_staff import override_public
 from gradeflow_core.gradebook import course_students, find_student, override_score
+from gradeflow_core.models import Submission
 from gradeflow_core.overrides import OverrideError, override_log
 from gradeflow_api.web.deps import CsrfChecked, PageUser, StaffAssignment
 from gradeflow_api.web.pages.forms import PostedForm
@@ -30,8 +31,9 @@ def _overrides_page(request: Request, found, session, *, error: str = "", values
 
 
 @router.get("/assignments/{assignment_id}/overrides")
-def overrides_page(request: Request, found: StaffAssignment, session: SessionDep) -> Response:
-    return _overrides_page(request, found, session)
+def overrides_page(request: Request, found: StaffAssignment, session: SessionDep, username: str = "") -> Response:
+    """`username`: the student the form starts with (the link from a submission page)."""
+    return _overrides_page(request, found, session, values={"username": username.strip()[:200]})
 
 
 def _read_score(text: str, *, clear: bool) -> float | None:
@@ -60,4 +62,15 @@ def override_record(request: Request, found: StaffAssignment, session: SessionDe
         session.rollback()
         return _overrides_page(request, found, session, error=str(exc), values=values, status_code=422)
     session.commit()
+    back = _back_to(session, str(form.get("back") or ""), assignment_id=assignment.id, student=student)
+    if back is not None:
+        return see_other(f"/submissions/{back}?saved=score#desk")
     return see_other(f"/assignments/{assignment.id}/overrides?saved=1")
+
+
+def _back_to(session, text: str, *, assignment_id: int, student) -> int | None:
+    """The submission page the form was sent from, when it is this student's work on this assignment."""
+    submission = session.get(Submission, int(text)) if text.isdigit() and len(text) < 12 else None
+    if submission is None or submission.assignment_id != assignment_id or submission.user_id != student.id:
+        return None
+    return submission.id

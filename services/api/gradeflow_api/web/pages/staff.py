@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import select
 
@@ -16,11 +16,13 @@ from gradeflow_api.dispatch import broker_depths
 from gradeflow_core.grading import commit_and_send
 from gradeflow_api.present_staff import activation_entries
 from gradeflow_protocol.bundles import MAX_BUNDLE_BYTES, BundleError
-from gradeflow_protocol.enums import RegradeItemState, Role, SubmissionPurpose, SubmissionStatus
-from gradeflow_core.models import Assignment, AssignmentVersion, RegradeRun, Submission, User
+from gradeflow_protocol.enums import RegradeItemState, Role, SubmissionStatus
+from gradeflow_core.models import Assignment, AssignmentVersion, RegradeRun
 from gradeflow_core.queue_admin import QueueThresholds, RetryError, retry_failed, snapshot
 from gradeflow_core.queue_admin import queue_thresholds as core_thresholds
-from gradeflow_core.regrade import activate, latest_run, list_runs, regrade_diff, start_regrade
+from gradeflow_core.regrade import (RerunError, activate, latest_run, list_runs, regrade_diff, rerun_submission,
+                                   start_regrade)
+from gradeflow_core.submission_list import SubmissionFilters, list_page
 from gradeflow_core.versions import VersionError, list_versions, publish_bundle, run_checks
 from gradeflow_protocol.words import describe_version_state
 from gradeflow_api.settings import ApiSettings
@@ -28,12 +30,12 @@ from gradeflow_api.deps import RowId
 from gradeflow_api.web.deps import (CsrfChecked, PageError, PageUser, StaffAssignment, StaffCourse, SubmissionDep,
                                     granted)
 from gradeflow_core import access
+from gradeflow_api.web.mine import page_number
 from gradeflow_api.web.pages.login import see_other
 from gradeflow_api.web.render import page
 
 router = APIRouter(include_in_schema=False)
 QUEUE_REFRESH_S = 3
-LISTED = 300
 
 
 def queue_thresholds(settings: ApiSettings) -> QueueThresholds:
@@ -71,24 +73,41 @@ def retry(found: SubmissionDep, session: SessionDep, settings: SettingsDep, enqu
     return see_other(f"/submissions/{found.submission.id}")
 
 
+@router.post("/submissions/{submission_id}/regrade", dependencies=[CsrfChecked])
+def regrade_one(found: SubmissionDep, session: SessionDep, settings: SettingsDep, enqueuer: EnqueuerDep) -> Response:
+    """Grade this one submission again against the official version (a new attempt; earlier results are kept)."""
+    if not found.staff_view:
+        raise PageError(403, "Only the course's TAs and instructors can regrade a submission.")
+    try:
+        rerun_submission(found.submission)
+    except RerunError as exc:
+        raise PageError(409, str(exc), title="Cannot regrade") from None
+    commit_and_send(session, enqueuer, [found.submission], secret=settings.secret_key)
+    return see_other(f"/submissions/{found.submission.id}?regraded=1")
+
+
+def _assignment_filter(text: str) -> int | None:
+    try:
+        return int(text) if text.strip() else None
+    except ValueError:
+        raise PageError(400, "Pick the assignment from the list.", title="Unknown filter") from None
+
+
 @router.get("/courses/{course_id}/submissions")
-def course_submissions(request: Request, found: StaffCourse, session: SessionDep, assignment: int | None = None,
-                       student: str = "", status: str = "") -> Response:
-    query = (select(Submission).join(Assignment, Assignment.id == Submission.assignment_id)
-             .where(Assignment.course_id == found.course.id, Submission.purpose == SubmissionPurpose.STUDENT)
-             .order_by(Submission.id.desc()).limit(LISTED))
-    if assignment:
-        query = query.where(Submission.assignment_id == assignment)
-    if student.strip():
-        query = query.join(User, User.id == Submission.user_id).where(User.username == student.strip())
-    if status in {s.value for s in SubmissionStatus}:
-        query = query.where(Submission.status == status)
+def course_submissions(request: Request, found: StaffCourse, session: SessionDep, assignment: str = "",
+                       student: str = "", status: str = "",
+                       raw_page: Annotated[str, Query(alias="page")] = "") -> Response:
+    statuses = [s.value for s in SubmissionStatus]
+    filters = SubmissionFilters(assignment_id=_assignment_filter(assignment), username=student.strip(),
+                                status=SubmissionStatus(status) if status in statuses else None)
+    submissions, paging = list_page(session, course_id=found.course.id, filters=filters, page=page_number(raw_page))
     assignments = list(session.scalars(select(Assignment).where(Assignment.course_id == found.course.id)
                                        .order_by(Assignment.id)))
-    return page(request, "staff/submissions.html", course=found.course, role=found.role,
-                submissions=list(session.scalars(query)), assignments=assignments, limit=LISTED,
-                filters={"assignment": assignment, "student": student.strip(), "status": status},
-                statuses=[s.value for s in SubmissionStatus])
+    shown = {"assignment": filters.assignment_id or "", "student": filters.username,
+             "status": filters.status.value if filters.status else ""}
+    return page(request, "staff/submissions.html", course=found.course, role=found.role, submissions=submissions,
+                assignments=assignments, paging=paging, filters=shown, filtered=filters.active,
+                query={k: v for k, v in shown.items() if v}, statuses=statuses)
 
 
 def _version_of(session, found, version_id: int) -> AssignmentVersion:

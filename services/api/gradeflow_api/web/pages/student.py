@@ -10,17 +10,22 @@ from markupsafe import escape
 from gradeflow_api.deps import BlobsDep, EnqueuerDep, SessionDep, SettingsDep
 from gradeflow_api.polling import not_modified, poll_headers, submission_etag
 from gradeflow_core import submitting
+from gradeflow_core.counting import PickRefused, pick_submission
 from gradeflow_core.deadlines import UploadRefused
 from gradeflow_core.submitting import Upload
 from gradeflow_core.uploads import UploadError, UploadTooLarge
-from gradeflow_protocol.enums import SubmissionStatus, UploadRefusal
+from gradeflow_protocol.enums import PickRefusal, SubmissionStatus, UploadRefusal
 from gradeflow_protocol.bundles import AssignmentConfig
-from gradeflow_api.web.sanitize import render_notebook
+from gradeflow_api.web.sanitize import demote_headings, render_notebook
 from gradeflow_api.web import views
 from gradeflow_api.web.deps import AssignmentDep, CourseDep, CsrfChecked, PageError, PageUser, SubmissionDep
-from gradeflow_api.web.math import render_statement
+from gradeflow_api.web.math import notebook_markdown, render_statement
+from gradeflow_api.web.mine import counted_note, own_page, page_number
 from gradeflow_api.web.pages.login import see_other
 from gradeflow_api.web.render import page
+from gradeflow_api.present_staff import submission_desk
+from gradeflow_core.course_stats import course_stats
+from gradeflow_protocol.enums import SubmissionPurpose
 from gradeflow_api.web.summary import assignment_rows, assignment_summary, submission_lateness
 
 router = APIRouter(include_in_schema=False)
@@ -28,6 +33,9 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/courses/{course_id}")
 def course_page(request: Request, found: CourseDep, session: SessionDep, user: PageUser) -> Response:
+    if found.is_staff:  # staff read the course's numbers, not their own scores
+        return page(request, "course.html", course=found.course, role=found.role, rows=[],
+                    stats=course_stats(session, found.course))
     rows = assignment_rows(session, user=user, course=found.course, staff=found.is_staff)
     return page(request, "course.html", course=found.course, role=found.role, rows=rows)
 
@@ -38,11 +46,13 @@ def _assignment_page(request: Request, found, session, user, settings, *, error:
     config = AssignmentConfig(**version.config) if version else None
     statement = render_statement(version.readme if version else "")
     statement = statement.removeprefix(f"<h1>{escape(assignment.title)}</h1>")  # the page's own heading says it
+    statement = demote_headings(statement, below=2)  # under the page's h1 and its h2 sections
     return page(request, "assignment.html", status_code=status_code, course=assignment.course, role=found.access.role,
                 assignment=assignment, version=version, statement=statement,
                 accepts=config.accepted_extensions() if config else [], max_bytes=settings.max_upload_bytes,
                 summary=assignment_summary(session, user=user, assignment=assignment),
-                history=views.own_submissions(session, user_id=user.id, assignment_id=assignment.id), error=error)
+                history=own_page(session, user=user, assignment_id=assignment.id,
+                                 page=page_number(request.query_params.get("page"))), error=error)
 
 
 @router.get("/assignments/{assignment_id}")
@@ -95,20 +105,50 @@ def _submitted_text(blobs, submission) -> tuple[str, str]:
     text = data.decode("utf-8", errors="replace")
     if submission.kind == "notebook":
         try:
-            return "notebook", render_notebook(text, markdown=render_statement)  # formulas as MathML
+            notebook = render_notebook(text, markdown=notebook_markdown())  # formulas as MathML, one budget
+            return "notebook", demote_headings(notebook, below=2)  # under the page's h1 and "What you sent"
         except Exception:  # validated at upload; an unreadable one is shown as text rather than failing the page
             pass
     return "text", text[:200_000]
 
 
-@router.get("/submissions/{submission_id}")
-def submission_page(request: Request, found: SubmissionDep, session: SessionDep, blobs: BlobsDep) -> Response:
+def _submission_page(request: Request, found, session, blobs, user, *, pick_error: str = "", status_code: int = 200):
     submission = found.submission
     kind, submitted = _submitted_text(blobs, submission)
-    return page(request, "submission.html", course=submission.assignment.course, role=found.role, submission=submission,
-                assignment=submission.assignment, staff_view=found.staff_view,
+    return page(request, "submission.html", status_code=status_code, course=submission.assignment.course,
+                role=found.role, submission=submission, assignment=submission.assignment, staff_view=found.staff_view,
                 live=views.live_status(session, submission, staff=found.staff_view),
-                lateness=submission_lateness(session, submission), submitted_kind=kind, submitted=submitted)
+                lateness=submission_lateness(session, submission), submitted_kind=kind, submitted=submitted,
+                counted=counted_note(session, submission=submission, viewer=user), pick_error=pick_error,
+                desk=submission_desk(session, submission) if _on_desk(found) else None)
+
+
+def _on_desk(found) -> bool:
+    """Staff reading a student's submission get the TA's actions (web/templates/staff/_submission_desk.html)."""
+    return found.staff_view and found.submission.purpose == SubmissionPurpose.STUDENT
+
+
+@router.get("/submissions/{submission_id}")
+def submission_page(request: Request, found: SubmissionDep, session: SessionDep, blobs: BlobsDep,
+                    user: PageUser) -> Response:
+    return _submission_page(request, found, session, blobs, user)
+
+
+_PICK_STATUS = {PickRefusal.NOT_YOURS: 403, PickRefusal.CLOSED: 403, PickRefusal.NOT_GRADED: 409,
+                PickRefusal.NOT_CHOOSABLE: 409}
+
+
+@router.post("/submissions/{submission_id}/pick", dependencies=[CsrfChecked])
+def pick(request: Request, found: SubmissionDep, session: SessionDep, blobs: BlobsDep, user: PageUser) -> Response:
+    """The student chooses this submission to count (policy `chosen`); a refusal is a message on the page."""
+    try:
+        pick_submission(session, submission=found.submission, user=user)
+    except PickRefused as exc:
+        session.rollback()
+        return _submission_page(request, found, session, blobs, user, pick_error=exc.message,
+                                status_code=_PICK_STATUS[exc.refusal])
+    session.commit()
+    return see_other(f"/submissions/{found.submission.id}?picked=1#counts")
 
 
 @router.get("/submissions/{submission_id}/status")
@@ -137,4 +177,5 @@ def submission_file(found: SubmissionDep, blobs: BlobsDep) -> Response:
 
 @router.get("/history")
 def history(request: Request, session: SessionDep, user: PageUser) -> Response:
-    return page(request, "history.html", submissions=views.own_submissions(session, user_id=user.id))
+    mine = own_page(session, user=user, page=page_number(request.query_params.get("page")))
+    return page(request, "history.html", submissions=mine)

@@ -119,10 +119,62 @@
     if (!isNaN(date)) skew = Math.abs(date - Date.now()) > 1500 ? date - Date.now() : 0;
   }
 
+  // An upload that would replace the counted score asks first, in the page (never window.confirm): the form
+  // carries data-confirm-replace and a hidden panel. Registered before uploadForm, so a held submit never
+  // reaches its "Sending…" step.
+  function confirmReplace(form) {
+    var panel = form.querySelector("[data-confirm-panel]");
+    var input = form.querySelector("input[type=file]");
+    if (!panel) return;
+    var confirmed = false;
+    function cancel() { panel.hidden = true; if (input) input.focus(); }
+    var error = form.querySelector("[data-upload-error]");
+    form.addEventListener("submit", function (e) {
+      if (confirmed || (error && !error.hidden)) return;  // a file the upload's own check refuses: that first
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      panel.hidden = false;
+      panel.querySelector("[data-confirm-yes]").focus();
+    });
+    panel.querySelector("[data-confirm-yes]").addEventListener("click", function () {
+      confirmed = true;
+      panel.hidden = true;
+      form.requestSubmit();
+    });
+    panel.querySelector("[data-confirm-no]").addEventListener("click", cancel);
+    panel.addEventListener("keydown", function (e) { if (e.key === "Escape") cancel(); });
+    if (input) input.addEventListener("change", function () { confirmed = false; });
+  }
+
+  // The submission page's live status: once grading ends the title says the verdict; a change of status is
+  // spoken as one short sentence (#status-said, the page's only live region), never the swapped block; the
+  // "updates by itself" note shows only where this script runs to keep that promise.
+  var spokenStatus = null, plainTitle = null;
+  function liveStatus() {
+    var live = document.getElementById("status");
+    if (!live || !live.dataset.status) return;
+    live.querySelectorAll("[data-live-note]").forEach(function (el) { el.hidden = false; });
+    if (plainTitle === null) plainTitle = document.title.replace(/^(Graded \S* |Not graded )· /, "");
+    var status = live.dataset.status;
+    if (status === "graded") document.title = "Graded " + (live.dataset.scoreText || "") + " · " + plainTitle;
+    else if (status === "failed") document.title = "Not graded · " + plainTitle;
+    var said = document.getElementById("status-said");
+    if (said && spokenStatus !== null && spokenStatus !== status) said.textContent = live.dataset.said || status;
+    var final = status === "graded" || status === "failed";
+    if (final && (spokenStatus === "queued" || spokenStatus === "running") && document.getElementById("counts") &&
+        window.htmx) {  // whether it counts changed with the verdict: fetch that section again, once
+      window.htmx.ajax("GET", location.pathname, { target: "#counts", select: "#counts", swap: "outerHTML" });
+    }
+    spokenStatus = status;
+  }
+
   function ready() {
     document.querySelectorAll("form[data-local-times]").forEach(localTimeForm);
     localTimes(document);
+    document.querySelectorAll("form[data-confirm-replace]").forEach(confirmReplace);
     document.querySelectorAll("form[data-max-bytes]").forEach(uploadForm);
+    liveStatus();
+    document.body.addEventListener("htmx:afterSettle", liveStatus);
     document.querySelectorAll("[data-back]").forEach(function (b) {
       if (history.length > 1) { b.hidden = false; b.addEventListener("click", function () { history.back(); }); }
     });
