@@ -14,7 +14,7 @@ A check is a plain function run by the trusted harness, outside the sandbox:
 `rng` is a numpy Generator seeded per submission by the harness (which also seeds the
 kernel's random, NumPy and torch generators before each check: StudentHandle.seed). A check passes
 when it returns without raising; `expect` and friends raise CheckFailed with
-the message the student sees. Partial credit: return a fraction in [0, 1].
+the message the student sees. Partial credit: return a fraction in [0, 1], or a Verdict(fraction, message) to say something too.
 Numeric checks (closeness with dtype-aware tolerances, orders of convergence, finite-difference gradients and
 log-determinants) are in gradeflow_graders.numerics, re-exported here.
 """
@@ -28,6 +28,7 @@ from gradeflow_graders.api import (
     StudentTimeout,
     StudentValueError,
     Tensor,
+    Verdict,
     as_array,
     check,
     expect,
@@ -55,6 +56,7 @@ __all__ = [
     "StudentTimeout",
     "StudentValueError",
     "Tensor",
+    "Verdict",
     "as_array",
     "brute_force_log_det",
     "central_difference_gradient",

@@ -30,6 +30,15 @@ class StudentValueError(Exception):
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """What a check may return to give partial credit and a message at once (the message is shown whatever
+    the score: "q1 results: All test cases passed!")."""
+
+    fraction: float
+    message: str = ""
+
+
+@dataclass(frozen=True)
 class Ref:
     """A name in the student's kernel that the harness created (see StudentHandle.define)."""
 

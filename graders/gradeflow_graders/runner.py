@@ -12,9 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-
 from gradeflow_protocol.messages import CheckResult
-from gradeflow_graders.api import CheckFailed, CheckSpec, KernelDied, StudentError, StudentTimeout, StudentValueError
+
+from gradeflow_graders.api import (
+    CheckFailed,
+    CheckSpec,
+    KernelDied,
+    StudentError,
+    StudentTimeout,
+    StudentValueError,
+    Verdict,
+)
 
 
 class ChecksError(RuntimeError):
@@ -46,14 +54,20 @@ def load_checks(checks_dir: Path) -> list[CheckSpec]:
     return specs
 
 
-def _score(spec: CheckSpec, outcome: object) -> tuple[float, bool]:
+def _score(spec: CheckSpec, outcome: object) -> tuple[float, bool, str]:
+    if isinstance(outcome, Verdict):
+        return (*_score(spec, outcome.fraction)[:2], outcome.message)
+    return (*_plain_score(spec, outcome), "")
+
+
+def _plain_score(spec: CheckSpec, outcome: object) -> tuple[float, bool]:
     if outcome is None or outcome is True:
         return spec.points, True
     if outcome is False:
         return 0.0, False
     if isinstance(outcome, int | float) and math.isfinite(outcome) and 0 <= outcome <= 1:
         return round(spec.points * float(outcome), 6), outcome >= 1
-    raise ChecksError(f"check '{spec.name}' returned {outcome!r}; return None, a bool or a fraction in [0, 1]")
+    raise ChecksError(f"check '{spec.name}' returned {outcome!r}; return None, a bool, a fraction in [0, 1] or a Verdict")
 
 
 def kernel_seed(seed: int, order: int) -> int:
@@ -74,7 +88,7 @@ def run_check(spec: CheckSpec, student, *, seed: int, timeout: float, log: Calla
     try:
         if hasattr(student, "seed"):
             student.seed(kernel_seed(seed, spec.order))
-        score, passed = _score(spec, spec.function(student, rng))
+        score, passed, message = _score(spec, spec.function(student, rng))
     except CheckFailed as exc:
         score, passed, message = 0.0, False, str(exc)
     except StudentTimeout as exc:

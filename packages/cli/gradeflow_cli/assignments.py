@@ -10,11 +10,13 @@ from gradeflow_protocol.enums import VersionState
 from gradeflow_cli.app import CliError, GradeflowTyper, out
 from gradeflow_cli.client import Api
 from gradeflow_cli.courses import CourseOpt
+from gradeflow_cli.importing import import_app
 from gradeflow_cli.render import moment, plural, score, table, wait_for
 from gradeflow_cli.validate import validate
 
 assignment_app = GradeflowTyper(help="Write, check, publish and activate assignments.")
 assignment_app.command("validate")(validate)
+assignment_app.add_typer(import_app, name="import")
 FolderArg = typer.Argument(..., exists=True, file_okay=False, help="the assignment folder (has assignment.toml)")
 
 

@@ -43,7 +43,7 @@ def set_policy(assignment: str, course: str = CourseOpt,
                late_mode: str = typer.Option(None, "--late", help="penalty | cutoff"),
                penalty: float = typer.Option(None, "--penalty", help="percent lost per started day late"),
                cap: float = typer.Option(None, "--cap", help="the most percent a late submission can lose"),
-               counted: str = typer.Option(None, "--counts", help="last | best"),
+               counted: str = typer.Option(None, "--counts", help="last | best | chosen"),
                max_per_day: int = typer.Option(None, "--max-per-day", help="uploads per 24 h; 0 for no limit")) -> None:
     """Change some of the policy; what you leave out stays as it is (instructors)."""
     changes = {"grace_minutes": grace, "late_mode": late_mode, "penalty_percent_per_day": penalty,

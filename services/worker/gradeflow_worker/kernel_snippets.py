@@ -201,4 +201,9 @@ def preload_code(modules: tuple[str, ...] = PRELOAD_MODULES) -> str:
     """Kernel start-up code importing `modules` into sys.modules (not the student's namespace); a missing one is
     skipped, so the student's own import reports it."""
     lines = [f"try:\n    __import__({name!r})\nexcept ImportError:\n    pass" for name in modules]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + IMPORTABLE_PUBLIC_CODE
+
+
+# An assignment's data/public/python/ (read-only at ~/data/python) is importable, after everything else: support
+# modules, and the stand-in `otter` package of imported otter assignments (so `import otter` cells work).
+IMPORTABLE_PUBLIC_CODE = "__import__('sys').path.append(__import__('os').path.expanduser('~/data/python'))\n"

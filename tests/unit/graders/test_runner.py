@@ -85,7 +85,7 @@ def test_not_run_keeps_points_visible():
 
 
 def test_expect_close_says_where_and_by_how_much():
-    with pytest.raises(CheckFailed, match=r"at index \(1,\) is 2\.5, expected 2 \(off by 0\.5"):
+    with pytest.raises(CheckFailed, match=r"at index \(1,\): expected 2, got 2\.5 \(off by 0\.5"):
         expect_close([1.0, 2.5], [1.0, 2.0], what="y")
     with pytest.raises(CheckFailed, match="shape"):
         expect_close([1.0], [1.0, 2.0])
@@ -102,3 +102,15 @@ def test_load_checks_refuses_duplicates_and_import_errors(tmp_path):
         load_checks(tmp_path)
     with pytest.raises(ChecksError, match="no check modules"):
         load_checks(tmp_path / "empty")
+
+
+@check(points=3, name="verdict")
+def with_verdict(student, rng):
+    from gradeflow_graders import Verdict
+
+    return Verdict(1 / 3, "q1 results:\n    q1 - 2 result: failed")
+
+
+def test_a_verdict_gives_partial_credit_and_a_message():
+    result = grade(with_verdict)[0]
+    assert (result.score, result.passed, result.message) == (1.0, False, "q1 results:\n    q1 - 2 result: failed")

@@ -76,3 +76,20 @@ def test_a_failing_request_is_a_kernel_reply_with_the_error(tmp_path):
     assert not reply.ok and reply.error.startswith("EEE") and len(reply.error) == 1000 and len(reply.ename) == 200
     reply = serve({"op": "get", "name": "missing"}, tmp_path, {})
     assert not reply.ok and reply.ename == "NameError" and "missing" in reply.error
+
+
+def test_start_up_code_makes_the_public_python_folder_importable_last(tmp_path, monkeypatch):
+    """data/public/python/ (at ~/data/python in the sandbox) is importable, after everything else on sys.path:
+    support modules and the stand-in otter package of imported otter assignments."""
+    import sys
+
+    from gradeflow_worker.kernel_snippets import preload_code
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    (tmp_path / "data" / "python").mkdir(parents=True)
+    (tmp_path / "data" / "python" / "support_mod_xyz.py").write_text("VALUE = 42\n")
+    exec(preload_code(modules=()), {})
+    assert sys.path[-1] == str(tmp_path / "data" / "python")
+    monkeypatch.delitem(sys.modules, "support_mod_xyz", raising=False)
+    assert __import__("support_mod_xyz").VALUE == 42
