@@ -43,10 +43,16 @@ def login(page, username: str) -> None:
     page.wait_for_load_state()
 
 
-def upload(page, assignment_id: int, path: Path) -> int:
+def upload(page, assignment_id: int, path: Path, *, name: str | None = None, data: bytes | None = None) -> int:
     page.goto(f"/assignments/{assignment_id}")
-    page.set_input_files("#file", str(path))
+    if data is None:
+        page.set_input_files("#file", str(path))
+    else:
+        page.set_input_files("#file", files=[{"name": name or path.name, "mimeType": "text/x-python", "buffer": data}])
+    asks = page.locator("#upload[data-confirm-replace]").count() > 0  # it would replace a counted score
     page.click("#upload button[type=submit]")
+    if asks:
+        page.click("[data-confirm-yes]")
     page.wait_for_url("**/submissions/*")
     return int(page.url.rstrip("/").rsplit("/", 1)[-1])
 
@@ -133,7 +139,12 @@ def run(out: Path, only: set[str]) -> None:
             shots.shoot("submission-graded", f"/submissions/{good}", wait_for="#status[data-status=graded]")
             shots.shoot("submission-wrong", f"/submissions/{wrong}", wait_for="#status[data-status=graded]")
             shots.shoot("history", "/history")
+            broken = upload(driver, assignment, ODE / "solution.py", name="my_theta.py",
+                            data=b"import numpy as np\n\ndef theta_method(f, y0, t0, t1, n, theta)\n    return None\n")
+            shots.shoot("submission-syntax-error", f"/submissions/{broken}", wait_for="#status[data-status=graded]")
+            shots.shoot("account", "/account")
             shots.login("ta1")
+            shots.shoot("ta-course", "/courses/1")
             shots.shoot("ta-queue", "/courses/1/queue")
             shots.shoot("ta-submissions", "/courses/1/submissions")
             shots.shoot("ta-submission-log", f"/submissions/{wrong}", wait_for="#status[data-status=graded]")
@@ -145,6 +156,7 @@ def run(out: Path, only: set[str]) -> None:
             shots.shoot("ta-publish", "/courses/1/publish")
             shots.login("prof")
             shots.shoot("instructor-roster", "/courses/1/roster")
+            shots.shoot("instructor-roster-remove", "/courses/1/roster/student2/remove")
             shots.shoot("instructor-policy", f"/assignments/{assignment}/policy")
             shots.shoot("instructor-gradebook", "/courses/1/gradebook")
             browser.close()
