@@ -10,6 +10,7 @@ credit; anything else scores the cell's points.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +101,26 @@ def cell_source(cell: dict) -> str:
 def is_autograder_test(cell: dict) -> bool:
     meta = nbgrader_meta(cell)
     return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_locked(cell: dict) -> bool:
+    """nbgrader's is_locked: a grade cell that is not a solution cell, or a cell marked locked."""
+    meta = nbgrader_meta(cell)
+    if not meta or meta.get("solution"):
+        return False
+    return bool(meta.get("grade") or meta.get("locked"))
+
+
+def compute_checksum(cell: dict) -> str:
+    """nbgrader.utils.compute_checksum: md5 of the source, type, flags, grade_id and (grade cells) points."""
+    meta = nbgrader_meta(cell)
+    digest = hashlib.md5()
+    for part in (cell_source(cell), cell.get("cell_type", ""), str(bool(meta.get("grade"))),
+                 str(bool(meta.get("solution"))), str(is_locked(cell)), str(meta.get("grade_id", ""))):
+        digest.update(part.encode("utf-8"))
+    if meta.get("grade"):
+        digest.update(str(float(meta.get("points", 0))).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def load_cell(notebook: Path, grade_id: str, *, points: float) -> GradeCell:

@@ -72,6 +72,8 @@ SUBMISSIONS_ONE = {
     "crash": ({"square": "raise RuntimeError('oops')", "mean": MEAN}, None),
     # a student who replaces the test cell with `pass` and breaks square: nbgrader restores the cell
     "edited-test": ({"square": "def square(x):\n    return 0", "mean": MEAN}, {"test_square": "pass"}),
+    # a locked setup cell edited (math undone); nbgrader restores it, so square's use of math works again
+    "edited-locked": ({"square": "def square(x):\n    return int(math.pow(x, 2))", "mean": MEAN}, {"setup": "math = None"}),
     "unanswered": ({}, None),
 }
 SUBMISSIONS_TWO = {

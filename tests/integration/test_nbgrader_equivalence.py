@@ -117,3 +117,9 @@ def test_scores_equal_nbgraders_cell_by_cell(graded, tmp_path, name):
         assert scores[f"{students[name]}/one"]["test_mean"] == 2  # the cell's value, not all or nothing
     if name == "edited-test":
         assert scores[f"{students[name]}/one"]["test_square"] == 0  # the edit gained nothing, in either
+    if name == "edited-locked":  # the locked cell came back before the student's cells ran, in both
+        assert scores[f"{students[name]}/one"]["test_square"] == 2
+        cells = material.answered(release["one"], *one)["cells"]
+        result = gradeflow_result(dest / "one", cells, tmp_path / "again", 7)
+        assert "Locked cells of the assignment were changed" in result.run.message and "edited: setup" in result.run.message
+        assert "locked cell setup edited by the student (checksum " in result.log

@@ -80,9 +80,10 @@ def choose_environment(requirements: Path | None, report: ImportReport) -> str:
 
 
 def write_config(dest: Path, *, slug: str, title: str, points: float, environment: str, label: str) -> None:
-    """assignment.toml; `label` (e.g. "in-kernel tests") is recorded as a comment TAs read."""
+    """assignment.toml; `label` (e.g. "in-kernel tests") is recorded as a comment TAs read. A notebook or a zip
+    (the notebook plus its support files, such as otter's student_file.py) is accepted."""
     lines = [f"# {label}" if label else "", f'id = "{slug}"', f"title = {json.dumps(title)}", 'kind = "notebook"',
-             f"points = {points:g}", 'accepts = [".ipynb"]', f'environment = "{environment}"', "",
+             f"points = {points:g}", 'accepts = [".ipynb", ".zip"]', f'environment = "{environment}"', "",
              "[resources]", 'queue = "cpu"', "time_limit_s = 300", "cell_timeout_s = 60", "check_timeout_s = 60", ""]
     (dest / "assignment.toml").write_text("\n".join(lines).lstrip("\n"), "utf-8")
 

@@ -7,11 +7,13 @@ submission is one notebook). The student version is made as nbgrader 0.9's gener
 TESTS` regions removed; outputs cleared) and is the starter; the source notebook is kept in nbgrader_source/
 (never in the sandbox) and, outputs cleared, is the reference solution. Each autograder test cell is one check
 with its points (gradeflow_graders.nbgrader_cells); manually graded cells are listed for staff and left out of
-the automatic points rather than scored zero.
+the automatic points rather than scored zero. `restore_cells.json` lists the locked cells as released, with
+nbgrader's checksums, for the worker to restore before the student's cells run (gradeflow_worker.restore).
 """
 from __future__ import annotations
 
 import copy
+import json
 import re
 import shutil
 from pathlib import Path
@@ -28,11 +30,14 @@ from gradeflow_graders.importers.common import (
 )
 from gradeflow_graders.nbgrader_cells import (
     cell_source,
+    compute_checksum,
     is_autograder_test,
+    is_locked,
     nbgrader_meta,
 )
 
 SOURCE_DIR = "nbgrader_source"
+RESTORE_FILE = "restore_cells.json"  # read by the worker (gradeflow_worker.restore) before the student's cells run
 IN_KERNEL_LABEL = "in-kernel tests"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"
@@ -84,6 +89,18 @@ def student_version(notebook: dict) -> dict:
     return student
 
 
+def restore_spec(released: dict) -> dict:
+    """restore_cells.json: the locked cells as students were given them (hidden tests out: the full test cell
+    runs as the check, after the student's cells), with nbgrader's checksum, and the source's order of grade_ids
+    (where a deleted one goes back)."""
+    cells = [{"grade_id": str(nbgrader_meta(c)["grade_id"]), "cell_type": c.get("cell_type", "code"),
+              "source": cell_source(c), "metadata": c.get("metadata", {}), "checksum": compute_checksum(c)}
+             for c in released["cells"] if is_locked(c) and nbgrader_meta(c).get("grade_id")]
+    order = [str(nbgrader_meta(c)["grade_id"]) for c in released["cells"] if nbgrader_meta(c).get("grade_id")]
+    return {"about": "locked cells (nbgrader), restored before the student's cells run", "order": order,
+            "cells": cells}
+
+
 def _cleared(notebook: dict) -> dict:
     clean = copy.deepcopy(notebook)
     for cell in clean["cells"]:
@@ -123,7 +140,13 @@ def _import_notebook(path: Path, folder: Path, dest: Path, report: ImportReport,
     dest.mkdir(parents=True, exist_ok=True)
     (dest / SOURCE_DIR).mkdir()
     shutil.copyfile(path, dest / SOURCE_DIR / path.name)
-    write_notebook(dest / "starter.ipynb", student_version(notebook))
+    released = student_version(notebook)
+    write_notebook(dest / "starter.ipynb", released)
+    restore = restore_spec(released)
+    (dest / RESTORE_FILE).write_text(json.dumps(restore, indent=1), "utf-8")
+    if restore["cells"]:
+        report.converted.append(f"{path.name}: {len(restore['cells'])} locked cells are restored before each run "
+                                f"({', '.join(c['grade_id'] for c in restore['cells'])})")
     write_notebook(dest / "solution.ipynb", _cleared(notebook))
     (dest / "checks").mkdir()
     (dest / "checks" / "nbgrader_checks.py").write_text(_checks_module(path.name, tests), "utf-8")

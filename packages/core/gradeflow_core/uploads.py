@@ -8,8 +8,12 @@ from dataclasses import dataclass
 import nbformat
 
 from gradeflow_protocol.enums import SubmissionKind
+from gradeflow_protocol.safezip import UnsafeZip
+from gradeflow_protocol.zipsubmission import ZIP_EXTENSION, open_submission_zip
 
 EXTENSIONS = {".ipynb": SubmissionKind.NOTEBOOK, ".py": SubmissionKind.SCRIPT, ".csv": SubmissionKind.PREDICTIONS}
+# A .zip's kind is that of the notebook or script inside (gradeflow_protocol.zipsubmission).
+KNOWN_EXTENSIONS = (*EXTENSIONS, ZIP_EXTENSION)
 
 
 def human_size(size: int) -> str:
@@ -46,7 +50,7 @@ def check_upload(*, filename: str, data: bytes, accepted: list[str], max_bytes: 
     """
     name = safe_filename(filename or "")
     ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if ext not in EXTENSIONS:
+    if ext not in KNOWN_EXTENSIONS:
         raise UploadError(f"'{filename}' has an unknown extension; upload one of: {', '.join(accepted)}.")
     if ext not in accepted:
         raise UploadError(f"This assignment does not take {ext} files; upload one of: {', '.join(accepted)}.")
@@ -55,7 +59,28 @@ def check_upload(*, filename: str, data: bytes, accepted: list[str], max_bytes: 
     if len(data) > max_bytes:
         raise UploadTooLarge(f"The file is {human_size(max(size or 0, len(data)))}; the limit is "
                              f"{human_size(max_bytes)}. Clear large outputs and try again.")
+    if ext == ZIP_EXTENSION:
+        return CheckedUpload(filename=name, kind=_check_zip(data), data=data)
     kind = EXTENSIONS[ext]
+    _check_text(kind, data)
+    return CheckedUpload(filename=name, kind=kind, data=data)
+
+
+def _check_zip(data: bytes) -> SubmissionKind:
+    """A zip is checked member by member (links, '..', sizes, count, bomb) before anything is kept; its kind is
+    that of the one notebook or script inside, which is checked as if uploaded alone."""
+    try:
+        found = open_submission_zip(data)
+    except UnsafeZip as exc:
+        raise UploadError(f"The zip was refused: {exc}.") from None
+    try:
+        _check_text(found.kind, found.files[found.main])
+    except UploadError as exc:
+        raise UploadError(f"In the zip, {found.main}: {exc}") from None
+    return found.kind
+
+
+def _check_text(kind: SubmissionKind, data: bytes) -> None:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -65,7 +90,6 @@ def check_upload(*, filename: str, data: bytes, accepted: list[str], max_bytes: 
     elif kind is SubmissionKind.SCRIPT:
         if "\x00" in text:
             raise UploadError("The script contains NUL bytes; is it really a .py file?")
-    return CheckedUpload(filename=name, kind=kind, data=data)
 
 
 def _check_notebook(text: str) -> None:

@@ -50,8 +50,8 @@ class AssignmentConfig(BaseModel):
     @classmethod
     def _known_extensions(cls, value: list[str]) -> list[str]:
         for ext in value:
-            if ext not in (".ipynb", ".py", ".csv"):
-                raise ValueError(f"unknown extension {ext!r}; use .ipynb, .py or .csv")
+            if ext not in (".ipynb", ".py", ".csv", ".zip"):  # .zip: a notebook or script plus its files
+                raise ValueError(f"unknown extension {ext!r}; use .ipynb, .py, .csv or .zip")
         return value
 
     @field_validator("environment")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gradeflow_protocol.enums import RunOutcome
+from gradeflow_protocol.enums import RunOutcome, SubmissionKind
 from gradeflow_protocol.messages import CheckResult, JobSpec, Limits, ResultPost, RunFailure, RunReport
 from gradeflow_protocol.words import describe_failure, describe_later_failures, describe_outcome
 from gradeflow_graders.api import CheckSpec, KernelDied
@@ -16,7 +16,9 @@ from gradeflow_worker.cells import numbered_cells
 from gradeflow_worker.failures import Cell, StudentFile, classify, clean_traceback, empty_failure, mark_blocked
 from gradeflow_worker.environments import StudentEnvironment, resolve_environment
 from gradeflow_worker.kernel import ExecResult, ExecStatus, OutputSink, SandboxedKernel
+from gradeflow_worker.restore import RestoredCell, load_restore_spec, log_lines, restore_locked_cells, run_note
 from gradeflow_worker.student import KernelStudent
+from gradeflow_worker.unpack import Submission, UnreadableSubmission, unpack_submission
 from gradeflow_worker.warm import KernelPool, Slot, WarmKey, hand_over, new_run_root
 
 Progress = Callable[[str], None]
@@ -71,7 +73,16 @@ def grade(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox
     environment is not built here."""
     began, began_epoch = time.monotonic(), time.time()
     specs = load_checks(bundle_dir / "checks")
+    try:
+        submitted = unpack_submission(filename=job.filename, kind=job.kind, data=submission)
+    except UnreadableSubmission as exc:
+        return _refused(job, specs, str(exc))
     record = RunRecord.for_limits(job.limits)
+    if submitted.zip_name is not None:
+        record.log.append(f"zip {submitted.zip_name}: running {submitted.filename}; beside it: "
+                          f"{', '.join(submitted.support_files) or 'nothing'}")
+    cells_source, restored = _prepared(submitted, bundle_dir)
+    record.log += log_lines(restored)
     record.environment = job_environment(job, sandbox=sandbox, config=config, log=record.log.append)
     start = time.monotonic()
     record.log.append(f"timing: harness began at epoch {began_epoch:.3f}; checks loaded in {start - began:.3f} s")
@@ -82,16 +93,17 @@ def grade(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox
     try:
         if slot is not None:
             record.log.append(f"warm kernel (started in {slot.started_s:.2f} s, before this submission arrived)")
-            hand_over(slot, filename=job.filename, data=submission, public_src=bundle_dir / "data" / "public")
+            hand_over(slot, files=submitted.files, public_src=bundle_dir / "data" / "public")
         else:
-            slot = _cold_slot(job, submission=submission, bundle_dir=bundle_dir, sandbox=sandbox,
+            slot = _cold_slot(job, submitted=submitted, bundle_dir=bundle_dir, sandbox=sandbox,
                               environment=record.environment, run_dir=config.run_dir)
         kernel = slot.kernel
         record.log.append(f"timing: kernel ready for the cells {time.monotonic() - start:.3f} s after the checks loaded")
         progress("running")
-        student = StudentFile(job.filename, job.kind, tuple(numbered_cells(job.kind, submission)))
+        student = StudentFile(submitted.filename, submitted.kind, tuple(numbered_cells(submitted.kind, cells_source)))
         state, checks = _drive(kernel, job, specs, student, record, deadline=start + job.limits.time_limit_s,
                                progress=progress)
+        state.notes += [run_note(restored)] if restored else []
         record.capture(kernel.process)
     finally:
         if slot is not None:
@@ -100,6 +112,15 @@ def grade(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox
             record.log.append(f"timing: sandbox closed in {time.monotonic() - closing:.3f} s; "
                               f"harness ended at epoch {time.time():.3f}")
     return _result(job, state, checks, record, wall=time.monotonic() - start)
+
+
+def _prepared(submitted: Submission, bundle_dir: Path) -> tuple[bytes, list[RestoredCell]]:
+    """The notebook whose cells run: the student's, with the bundle's locked cells restored when it has them (the
+    file in the sandbox home stays the student's own)."""
+    spec = load_restore_spec(bundle_dir) if submitted.kind is SubmissionKind.NOTEBOOK else None
+    if spec is None:
+        return submitted.data, []
+    return restore_locked_cells(submitted.data, spec)
 
 
 def job_environment(job: JobSpec, *, sandbox: Sandbox, config: HarnessConfig, log: Callable[[str], None]
@@ -119,11 +140,13 @@ def student_environment(name: str, *, sandbox: Sandbox, config: HarnessConfig) -
     return environment
 
 
-def _cold_slot(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox,
+def _cold_slot(job: JobSpec, *, submitted: Submission, bundle_dir: Path, sandbox: Sandbox,
                environment: StudentEnvironment, run_dir: Path) -> Slot:
-    """A kernel started for this submission alone, with its file and public data in place from the start."""
+    """A kernel started for this submission alone, with its file and public data in place from the start (a
+    zip's members, which may sit in subfolders, are handed over as to a warm kernel once it has started)."""
     run_root = new_run_root(run_dir)
-    spec = SandboxSpec(run_id=run_root.name, argv=[], ipc_dir=run_root / "ipc", files={job.filename: submission},
+    files = {submitted.filename: submitted.data} if submitted.zip_name is None else {}
+    spec = SandboxSpec(run_id=run_root.name, argv=[], ipc_dir=run_root / "ipc", files=files,
                        public_dir=bundle_dir / "data" / "public", limits=job.limits)
     slot = Slot(kernel=SandboxedKernel(sandbox, spec, python=environment.python, image=environment.image),
                 run_root=run_root,
@@ -135,7 +158,20 @@ def _cold_slot(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sa
         slot.close()
         raise
     slot.started_s = time.monotonic() - began
+    if submitted.zip_name is not None:
+        try:
+            hand_over(slot, files=submitted.files, public_src=None)
+        except BaseException:
+            slot.close()
+            raise
     return slot
+
+
+def _refused(job: JobSpec, specs: list[CheckSpec], reason: str) -> ResultPost:
+    """The verdict for a submission the worker will not run (a zip its own safezip check refuses)."""
+    run = RunReport(outcome=RunOutcome.CRASHED, wall_seconds=0.0, message=reason[:2000])
+    return ResultPost(submission_id=job.submission_id, attempt=job.attempt, checks=not_run(specs, f"Not run: {reason}"),
+                      run=run, output="", log=f"seed: {job.seed}\nrefused before any code ran: {reason}")
 
 
 def _drive(kernel: SandboxedKernel, job: JobSpec, specs: list[CheckSpec], student: StudentFile, record: RunRecord,

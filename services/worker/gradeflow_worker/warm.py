@@ -82,18 +82,29 @@ def start_slot(sandbox: Sandbox, *, run_dir: Path, key: WarmKey) -> Slot:
     return Slot(kernel=kernel, run_root=root, public_dir=public, key=key, started_s=time.monotonic() - began)
 
 
-def hand_over(slot: Slot, *, filename: str, data: bytes, public_src: Path | None, timeout: float = 10.0) -> None:
-    """Give a taken kernel its one submission: public files into the bound directory, the submission file into
-    the kernel's home (as a cold start places it). Only plain file copies run in the kernel."""
+def hand_over(slot: Slot, *, files: dict[str, bytes], public_src: Path | None, timeout: float = 10.0) -> None:
+    """Give a taken kernel its one submission: public files into the bound directory, the submission's files
+    (relative paths, subfolders allowed: a zip's members) into the kernel's home (as a cold start places them).
+    Only plain file copies run in the kernel."""
     if public_src is not None and public_src.is_dir():
         shutil.copytree(public_src, slot.public_dir, dirs_exist_ok=True)
     inbox = slot.kernel.spec.ipc_dir / INBOX
     inbox.mkdir(exist_ok=True)
-    (inbox / filename).write_bytes(data)
-    (inbox / filename).chmod(0o644)
-    inside = f"{slot.kernel.sandbox.ipc_path(slot.kernel.spec)}/{INBOX}/{filename}"
-    code = (f"import shutil as _gf_shutil\n_gf_shutil.copyfile({inside!r}, {filename!r})\n"
-            f"_gf_shutil.os.chmod({filename!r}, 0o644)\ndel _gf_shutil")
+    inbox.chmod(0o755)
+    for name, data in files.items():
+        target = inbox / name
+        if inbox.resolve() not in target.resolve().parents:  # names come from safezip; checked again anyway
+            raise ValueError(f"submission file name escapes the home: {name!r}")
+        for parent in reversed(target.relative_to(inbox).parents[:-1]):
+            (inbox / parent).mkdir(exist_ok=True)
+            (inbox / parent).chmod(0o755)
+        target.write_bytes(data)
+        target.chmod(0o644)
+    inside = f"{slot.kernel.sandbox.ipc_path(slot.kernel.spec)}/{INBOX}"
+    code = ("def _gf_place(src):\n    import os, shutil\n    for folder, _, names in os.walk(src):\n"
+            "        to = os.path.relpath(folder, src)\n        os.makedirs(to, exist_ok=True)\n"
+            "        for name in names:\n            shutil.copyfile(os.path.join(folder, name), os.path.join(to, name))\n"
+            f"_gf_place({inside!r})\ndel _gf_place")
     result = slot.kernel.execute(code, timeout=timeout, sink=OutputSink(64 * 1024))
     if result.status is not ExecStatus.OK:
         raise RuntimeError(f"could not hand the submission to the warm kernel: {result.status} {result.evalue}")

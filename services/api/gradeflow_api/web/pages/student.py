@@ -16,6 +16,7 @@ from gradeflow_core.submitting import Upload
 from gradeflow_core.uploads import UploadError, UploadTooLarge
 from gradeflow_protocol.enums import PickRefusal, SubmissionStatus, UploadRefusal
 from gradeflow_protocol.bundles import AssignmentConfig
+from gradeflow_protocol.zipsubmission import is_zip_name, zip_listing
 from gradeflow_api.web.sanitize import demote_headings, render_notebook
 from gradeflow_api.web import views
 from gradeflow_api.web.deps import AssignmentDep, CourseDep, CsrfChecked, PageError, PageUser, SubmissionDep
@@ -102,6 +103,8 @@ def _refusal_status(exc: UploadRefused | UploadError) -> int:
 def _submitted_text(blobs, submission) -> tuple[str, str]:
     """(kind, safe HTML or text) of what the student sent: a notebook rendered and sanitised, else plain text."""
     data = blobs.get(submission.blob_sha256)
+    if is_zip_name(submission.filename):
+        return "text", zip_listing(data)
     text = data.decode("utf-8", errors="replace")
     if submission.kind == "notebook":
         try:

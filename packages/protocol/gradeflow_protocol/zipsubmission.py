@@ -1,0 +1,83 @@
+"""A submission sent as a zip: one notebook (or script) plus the files it needs beside it (otter's
+`student_file.py`, data files, subfolders). The same reading serves the upload's check and the worker's own
+extraction (which never trusts the upload's): every member passes `safezip` first.
+
+Which file runs: the zip's one `.ipynb` (kind notebook); with none, its one `.py` (kind script). Several, or
+none of either, is refused. A single folder wrapping everything (`hw1/...`, as zipping a folder makes) is
+removed, and macOS's `__MACOSX/` and Jupyter's `.ipynb_checkpoints/` entries are left out. The file that runs
+must then be at the top, so the files beside it are where it expects them (its working directory). A top-level
+`data/` folder is refused: the assignment's public files appear there.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from gradeflow_protocol.enums import SubmissionKind
+from gradeflow_protocol.safezip import UnsafeZip, ZipLimits, read_zip
+
+ZIP_EXTENSION = ".zip"
+_LEFT_OUT = {"__MACOSX", ".ipynb_checkpoints", "__pycache__", ".DS_Store"}
+DEFAULT_LIMITS = ZipLimits()
+RESERVED = "data"  # where the assignment's own public files appear, read-only, in the sandbox home
+
+
+@dataclass(frozen=True)
+class ZipSubmission:
+    """What a zip submission holds, once checked."""
+
+    main: str  # the notebook or script that runs, a top-level name
+    kind: SubmissionKind
+    files: dict[str, bytes]  # every file (the main one included) by its relative path in the sandbox home
+
+
+def is_zip_name(filename: str) -> bool:
+    return filename.lower().endswith(ZIP_EXTENSION)
+
+
+def _kept(files: dict[str, bytes]) -> dict[str, bytes]:
+    kept = {name: data for name, data in files.items() if not _LEFT_OUT & set(PurePosixPath(name).parts)}
+    tops = {PurePosixPath(name).parts[0] for name in kept}
+    if len(tops) == 1 and all(len(PurePosixPath(name).parts) > 1 for name in kept):
+        kept = {PurePosixPath(*PurePosixPath(name).parts[1:]).as_posix(): data for name, data in kept.items()}
+    return kept
+
+
+def _main_file(files: dict[str, bytes]) -> tuple[str, SubmissionKind]:
+    for suffix, kind in ((".ipynb", SubmissionKind.NOTEBOOK), (".py", SubmissionKind.SCRIPT)):
+        found = sorted(name for name in files if name.lower().endswith(suffix))
+        if kind is SubmissionKind.SCRIPT:
+            found = [name for name in found if "/" not in name] or found  # modules in subfolders are support files
+        if len(found) > 1:
+            raise UnsafeZip(f"the zip holds {len(found)} {suffix} files ({', '.join(found[:5])}); it must hold "
+                            f"exactly one, the one to grade")
+        if found:
+            if "/" in found[0]:
+                raise UnsafeZip(f"{found[0]!r} is in a subfolder; put it at the top of the zip, beside its files")
+            return found[0], kind
+    raise UnsafeZip("the zip holds no notebook (.ipynb) or script (.py) to grade")
+
+
+def open_submission_zip(data: bytes, limits: ZipLimits = DEFAULT_LIMITS) -> ZipSubmission:
+    """Check and read a zip submission; raises UnsafeZip (a ValueError) with the reason, naming the member."""
+    files = _kept(read_zip(data, limits))
+    if not files:
+        raise UnsafeZip("the zip holds no files")
+    clash = sorted(name for name in files if PurePosixPath(name).parts[0] == RESERVED)
+    if clash:
+        raise UnsafeZip(f"{clash[0]!r}: the folder {RESERVED}/ is where the assignment's own files appear; put your "
+                        f"files beside the notebook or in a folder with another name")
+    main, kind = _main_file(files)
+    return ZipSubmission(main=main, kind=kind, files=files)
+
+
+def zip_listing(data: bytes) -> str:
+    """What a zip submission holds, as text for the submission page (its files are not shown one by one)."""
+    try:
+        found = open_submission_zip(data)
+    except UnsafeZip as exc:
+        return f"This zip cannot be read: {exc}."
+    lines = [f"A zip; {found.main} runs, with these files beside it:" if len(found.files) > 1 else
+             f"A zip holding {found.main} alone."]
+    lines += [f"  {name} ({len(content):,} bytes)" for name, content in sorted(found.files.items()) if name != found.main]
+    return "\n".join(lines)
