@@ -20,12 +20,12 @@ from tests.conftest import require
 from tests.integration import nbgrader_material, otter_material
 from tests.integration.test_cli import cli, login
 from tests.stack import start_stack
+from tests.tool_venvs import otter_venv
 from tests.zips import hostile_zips, make_zip
 
 pytestmark = [pytest.mark.integration, pytest.mark.bwrap, pytest.mark.redis, pytest.mark.timeout(1200)]
 
 REPO = Path(__file__).resolve().parents[2]
-OTTER = REPO / "var" / "otter-venv-7.0.0" / "bin" / "otter"
 # otter's scores for otter_material.SUBMISSIONS["partial"] (q1 loses its hidden case, q2 its 2-point hidden case,
 # q3 all-or-nothing, q4 its public case) and nbgrader's for the "partial" submission of nbgrader_material
 PARTIAL_OTTER = {"q1": 1.0, "q2": 1.0, "q3": 0.0, "q4": 1.5}
@@ -60,18 +60,18 @@ def grade(stack, slug: str, cells: list[dict]) -> dict[str, float]:
 
 
 def test_an_otter_master_notebook(stack, homes, tmp_path):
-    require(OTTER.is_file(), "otter-grader 7.0.0 venv missing: run tests/integration/test_otter_equivalence.py first")
+    otter = otter_venv()  # built here when this file runs first
     master = otter_material.master(tmp_path / "hw.ipynb")
     folder = tmp_path / "master"
-    cli(stack, "ta1", "assignment", "import", "otter", str(master), str(folder), "--otter", str(OTTER), homes=homes)
+    cli(stack, "ta1", "assignment", "import", "otter", str(master), str(folder), "--otter", str(otter), homes=homes)
     publish(stack, homes, folder)
     assert grade(stack, "hw", otter_material.SUBMISSIONS["partial"]) == pytest.approx(PARTIAL_OTTER)
 
 
 def test_an_otter_autograder_zip(stack, homes, tmp_path):
-    require(OTTER.is_file(), "otter-grader 7.0.0 venv missing: run tests/integration/test_otter_equivalence.py first")
+    otter = otter_venv()  # built here when this file runs first
     master = otter_material.master(tmp_path / "hw.ipynb")
-    subprocess.run([str(OTTER), "assign", "--no-run-tests", "--no-pdfs", str(master), str(tmp_path / "dist")],
+    subprocess.run([str(otter), "assign", "--no-run-tests", "--no-pdfs", str(master), str(tmp_path / "dist")],
                    check=True, capture_output=True, cwd=tmp_path)
     autograder = max((tmp_path / "dist" / "autograder").glob("*.zip"))
     zipped = autograder.rename(tmp_path / "hwzip-autograder.zip")

@@ -21,27 +21,18 @@ from gradeflow_protocol.enums import RunOutcome, SubmissionKind
 from gradeflow_protocol.messages import JobSpec, Limits
 
 from tests.conftest import require
+from tests.tool_venvs import otter_venv
 from tests.integration import otter_material as material
 
 pytestmark = [pytest.mark.integration, pytest.mark.bwrap, pytest.mark.timeout(1800)]
 
 REPO = Path(__file__).resolve().parents[2]
-VENV = REPO / "var" / "otter-venv-7.0.0"
-OTTER = VENV / "bin" / "otter"
 
 
 @pytest.fixture(scope="module")
 def otter() -> Path:
     """otter-grader 7.0.0 in a throwaway venv of its own, built once and kept under var/."""
-    stamp = VENV / "otter-7.0.0.ok"
-    if not stamp.is_file():
-        shutil.rmtree(VENV, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        done = subprocess.run([str(VENV / "bin" / "pip"), "install", "-q", "otter-grader==7.0.0", "ipykernel"],
-                              capture_output=True, text=True, check=False)
-        require(done.returncode == 0, f"could not install otter-grader 7.0.0 from PyPI: {done.stderr[-500:]}")
-        stamp.write_text("otter-grader==7.0.0\n")
-    return OTTER
+    return otter_venv()
 
 
 def otter_scores(otter: Path, autograder: Path, notebook: Path, out: Path) -> dict[str, float]:
