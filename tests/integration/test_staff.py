@@ -175,7 +175,10 @@ def test_one_students_burst_delays_anothers_first_upload_by_at_most_one_slot(sta
 
     from tests.integration.test_spine import reference_script
 
-    burst = [stack.submit("solution.py", reference_script(), username="student1") for _ in range(6)]
+    # each of the burst's runs lasts 3 s, so the worker is still on the first when student2's upload arrives
+    # (a warm kernel grades the plain reference in ~0.4 s: under load, faster than the burst's six uploads)
+    slow = b"import time\ntime.sleep(3)\n\n" + reference_script()
+    burst = [stack.submit("solution.py", slow, username="student1") for _ in range(6)]
     assert all(r.status_code == 202 for r in burst), [r.text for r in burst]
     late = stack.submit("solution.py", reference_script(), username="student2")
     assert late.status_code == 202, late.text
