@@ -9,17 +9,27 @@ from pathlib import Path
 
 from tests.conftest import REPO, require
 
-OTTER_VENV = REPO / "var" / "otter-venv-7.0.0"
+
+def tool_venv(requirement: str, folder: str) -> Path:
+    """The bin directory of the venv var/FOLDER holding `requirement` (e.g. "otter-grader==7.0.0") and ipykernel,
+    built once."""
+    venv = REPO / "var" / folder
+    stamp = venv / "installed.ok"
+    if not stamp.is_file():
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", requirement, "ipykernel"],
+                              capture_output=True, text=True, check=False)
+        require(done.returncode == 0, f"could not install {requirement} from PyPI: {done.stderr[-500:]}")
+        stamp.write_text(requirement + "\n")
+    return venv / "bin"
 
 
 def otter_venv() -> Path:
-    """The `otter` command of otter-grader 7.0.0 in its own venv, built once and kept under var/."""
-    stamp = OTTER_VENV / "otter-7.0.0.ok"
-    if not stamp.is_file():
-        shutil.rmtree(OTTER_VENV, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(OTTER_VENV)], check=True)
-        done = subprocess.run([str(OTTER_VENV / "bin" / "pip"), "install", "-q", "otter-grader==7.0.0", "ipykernel"],
-                              capture_output=True, text=True, check=False)
-        require(done.returncode == 0, f"could not install otter-grader 7.0.0 from PyPI: {done.stderr[-500:]}")
-        stamp.write_text("otter-grader==7.0.0\n")
-    return OTTER_VENV / "bin" / "otter"
+    """The `otter` command of otter-grader 7.0.0."""
+    return tool_venv("otter-grader==7.0.0", "otter-venv-7.0.0") / "otter"
+
+
+def nbgrader_venv() -> Path:
+    """The bin directory of nbgrader 0.9.6's venv."""
+    return tool_venv("nbgrader==0.9.6", "nbgrader-venv-0.9.6")

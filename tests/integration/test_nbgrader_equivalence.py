@@ -12,20 +12,18 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from gradeflow_graders.importers.nbgrader import import_nbgrader
 
 from tests.conftest import require
+from tests.tool_venvs import nbgrader_venv
 from tests.integration import nbgrader_material as material
 from tests.integration.test_otter_equivalence import by_question, gradeflow_result
 
 pytestmark = [pytest.mark.integration, pytest.mark.bwrap, pytest.mark.timeout(1800)]
 
-REPO = Path(__file__).resolve().parents[2]
-VENV = REPO / "var" / "nbgrader-venv-0.9.6"
 READ_GRADES = """
 import json, sys
 from nbgrader.api import Gradebook
@@ -41,15 +39,7 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module")
 def nbgrader() -> Path:
-    stamp = VENV / "nbgrader-0.9.6.ok"
-    if not stamp.is_file():
-        shutil.rmtree(VENV, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        done = subprocess.run([str(VENV / "bin" / "pip"), "install", "-q", "nbgrader==0.9.6", "ipykernel"],
-                              capture_output=True, text=True, check=False)
-        require(done.returncode == 0, f"could not install nbgrader 0.9.6 from PyPI: {done.stderr[-500:]}")
-        stamp.write_text("nbgrader==0.9.6\n")
-    return VENV / "bin"
+    return nbgrader_venv()
 
 
 def run(bin_dir: Path, *args: str, cwd: Path) -> str:

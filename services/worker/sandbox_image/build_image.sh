@@ -92,11 +92,10 @@ print(WorkerSettings().environments_path)' 2>/dev/null)} \
   base=$("$VENV/bin/python" -I -c 'import sys; print(sys._base_executable)')
   PYTHON=$base
   if [ -z "${GRADEFLOW_SANDBOX_IMAGE:-}" ]; then
-    IMAGE=$("$PYTHON" -I -c 'import sys
-repository, colon, tag = sys.argv[1].rpartition(":")
-if not colon or "/" in tag:
-    repository, tag = sys.argv[1], "latest"
-print(f"{repository}-{sys.argv[2]}:{tag}")' "gradeflow-sandbox:latest" "$ENVIRONMENT")
+    # the name the worker looks for (gradeflow_worker.environments.environment_image, the one place it is made)
+    IMAGE=$("$PYTHON" -c 'import sys; from gradeflow_worker.environments import environment_image
+print(environment_image(sys.argv[1], sys.argv[2]))' "gradeflow-sandbox:latest" "$ENVIRONMENT") \
+      || die "cannot name the image (gradeflow_worker is not importable by $PYTHON): set GRADEFLOW_SANDBOX_IMAGE"
   fi
 }
 

@@ -1,28 +1,10 @@
 """Hostile zips are refused before anything is written, each with a message naming the member and the reason."""
-import io
-import stat
 import zipfile
 
 import pytest
 from gradeflow_protocol.safezip import UnsafeZip, ZipLimits, extract_zip, read_zip
 
-
-def make_zip(entries, *, compression=zipfile.ZIP_DEFLATED):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
-        for entry in entries:
-            if isinstance(entry, zipfile.ZipInfo):
-                archive.writestr(entry, entry.comment or b"")
-            else:
-                archive.writestr(*entry)
-    return buffer.getvalue()
-
-
-def link(name, target):
-    info = zipfile.ZipInfo(name)
-    info.external_attr = (stat.S_IFLNK | 0o777) << 16
-    info.comment = target.encode()
-    return info
+from tests.zips import link, make_zip
 
 
 def test_a_plain_zip_extracts(tmp_path):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from gradeflow_api.present import submission_public
 from gradeflow_api.schemas import SubmissionPublic
 from gradeflow_core.blobs import BlobStore
-from gradeflow_protocol.enums import Role, SubmissionPurpose, SubmissionStatus
+from gradeflow_protocol.enums import Role, SubmissionStatus
 from gradeflow_core.grading import queue_position
 from gradeflow_core.models import AssignmentVersion, Course, Enrollment, Submission, User, utcnow
 
@@ -59,14 +59,6 @@ def live_status(session: Session, submission: Submission, *, staff: bool, now: d
         position=(position or queue_position(session, submission)) if queued else None,
         elapsed_s=(now - submission.started_at).total_seconds() if running and submission.started_at else None,
         waited_s=(now - submission.queued_at).total_seconds() if queued else None)
-
-
-def own_submissions(session: Session, *, user_id: int, assignment_id: int | None = None) -> list[Submission]:
-    query = (select(Submission).where(Submission.user_id == user_id, Submission.purpose == SubmissionPurpose.STUDENT)
-             .order_by(Submission.id.desc()))
-    if assignment_id is not None:
-        query = query.where(Submission.assignment_id == assignment_id)
-    return list(session.scalars(query))
 
 
 def user_courses(session: Session, user: User) -> list[tuple[Course, Role]]:

@@ -6,37 +6,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
-from fastapi.testclient import TestClient
-from gradeflow_api.main import create_app
-from gradeflow_api.queue import ListEnqueuer
-from gradeflow_api.settings import ApiSettings
 from gradeflow_core.deadlines import PolicySettings, grant_extension, save_policy
-from gradeflow_core.migrate import upgrade
 from gradeflow_core.models import Assignment, Submission, User, utcnow
 from gradeflow_protocol.enums import CountedSubmission, SubmissionKind
 
-from tests.db_helpers import make_course
-from tests.unit.api.web.test_pages import SECRET, csrf_of, sign_in
+from tests.unit.api.web.test_pages import app, client, csrf_of, sign_in  # noqa: F401 (fixtures)
 from tests.unit.core.world import grade_now
-
-
-@pytest.fixture
-def app(tmp_path):
-    settings = ApiSettings(var_dir=tmp_path / "var", secret_key=SECRET, max_upload_bytes=20_000)
-    settings.var_dir.mkdir()
-    upgrade(settings.effective_database_url)
-    app = create_app(settings, enqueuer=ListEnqueuer(), sweeper=False)
-    with app.state.session_factory() as session:
-        make_course(session, app.state.blobs, tmp_path / "toy")
-        session.commit()
-    return app
-
-
-@pytest.fixture
-def client(app):
-    with TestClient(app, follow_redirects=False) as client:
-        yield client
 
 
 def add(app, username: str, *, score: float | None, minutes_ago: int = 0) -> int:
