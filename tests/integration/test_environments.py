@@ -148,4 +148,4 @@ def test_an_environment_that_is_not_built_is_a_clear_error(bundle, tmp_path):
     config = HarnessConfig(run_dir=tmp_path / "runs", python=sys.executable, environments_dir=tmp_path / "none")
     with pytest.raises(EnvironmentMissing, match="build scientific"):
         grade(job, submission=data, bundle_dir=bundle, config=config,
-              sandbox=SimpleNamespace(name="bwrap", image=None, container_environment=lambda name: None))
+              sandbox=SimpleNamespace(name="bwrap", container_environment=lambda name: None))

@@ -67,9 +67,6 @@ class SandboxProcess(Protocol):
 
 class Sandbox(Protocol):
     name: str
-    # a container backend's default image (the default environment's); None where the kernel runs the
-    # environment's own interpreter (a venv bound into the sandbox)
-    image: str | None
 
     def container_environment(self, name: str) -> "StudentEnvironment | None":
         """A container backend's image for the named student environment (raises EnvironmentMissing when that

@@ -77,7 +77,6 @@ def venv_binds(layout: PythonLayout) -> list[str]:
 
 class BubblewrapSandbox:
     name = "bwrap"
-    image = None  # the environment's venv is bound into the sandbox
 
     def __init__(self, *, python: str | None = None, uid: int = 65534) -> None:
         self.python = python or sys.executable

@@ -9,7 +9,6 @@ from gradeflow_worker.sandbox.local import LaunchedProcess, launcher_argv, rlimi
 
 class ProcessSandbox:
     name = "process"
-    image = None  # the kernel runs the environment's own interpreter
 
     def container_environment(self, name: str) -> None:
         """None: the environment's venv is bound in (gradeflow_worker.environments resolves it)."""
