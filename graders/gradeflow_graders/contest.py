@@ -21,8 +21,9 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
+
+from gradeflow_protocol.enums import ContestMetric
 
 import numpy as np
 
@@ -31,12 +32,7 @@ MAX_FIELD_CHARS = 200
 PUBLIC, PRIVATE = "Public", "Private"
 
 
-class Metric(StrEnum):
-    """How a contest ranks predictions (higher is better for each)."""
-
-    ACCURACY = "accuracy"
-    MACRO_F1 = "macro_f1"
-    ROC_AUC = "roc_auc"
+Metric = ContestMetric  # declared once, in the protocol (assignment.toml's [contest] metric names it)
 
 
 class PredictionsError(ValueError):

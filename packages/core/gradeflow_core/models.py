@@ -164,6 +164,10 @@ class Submission(Base):
     priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # its Redis priority list
     purpose: Mapped[SubmissionPurpose] = mapped_column(EnumText(SubmissionPurpose), default=SubmissionPurpose.STUDENT,
                                                        server_default="student", index=True)
+    # a team assignment's submission belongs to the team (every member at the time it was sent)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True, index=True)
+    # graded as unusable (a predictions file that could not be scored): not counted against the daily limit
+    void: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     assignment: Mapped[Assignment] = relationship()
     version: Mapped[AssignmentVersion] = relationship()
     user: Mapped[User] = relationship()
@@ -309,3 +313,157 @@ class SubmissionPick(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
     picked_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+
+# --- Projects: teams, contests, rubric-graded reports (migration 0007)
+
+
+class Team(Base):
+    """A group of students in one course; a team assignment's submissions belong to the team."""
+
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("course_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+
+class TeamMembership(Base):
+    """A student's time in a team: open while `left_at` is None. A student has at most one open membership per
+    course; a member who leaves keeps what the team had graded while they were in it (joined_at..left_at)."""
+
+    __tablename__ = "team_memberships"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+    left_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
+    team: Mapped[Team] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class TeamInvitation(Base):
+    """A member's invitation of a classmate into their team; answered once (accepted or declined)."""
+
+    __tablename__ = "team_invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    invitee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    invited_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
+    accepted: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    team: Mapped[Team] = relationship()
+
+
+class TeamSettings(Base):
+    """How a course's teams are formed: by staff only, or also by students (invitations) up to a size, until a date."""
+
+    __tablename__ = "team_settings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), unique=True)
+    students_form: Mapped[bool] = mapped_column(Boolean, default=False)
+    max_size: Mapped[int] = mapped_column(Integer, default=4)
+    form_until: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
+
+
+class ContestScore(Base):
+    """A contest submission's scores. `private` and its interval are never shown to a student before the reveal."""
+
+    __tablename__ = "contest_scores"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    metric: Mapped[str] = mapped_column(String(32))
+    public: Mapped[float | None] = mapped_column(Float, nullable=True)  # None: the file could not be scored
+    private: Mapped[float | None] = mapped_column(Float, nullable=True)
+    private_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    private_high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    problem: Mapped[str] = mapped_column(Text, default="")  # why the file could not be scored (first bad row)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+
+class ContestReveal(Base):
+    """The instructor's reveal of a contest's private leaderboard (no row: not revealed)."""
+
+    __tablename__ = "contest_reveals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), unique=True)
+    revealed_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+    revealed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    gradebook_mode: Mapped[str] = mapped_column(String(16), default="rank")  # rank | thresholds
+
+
+class ContestPick(Base):
+    """A final submission a team (or a lone student) picked for the private board; at most two per owner."""
+
+    __tablename__ = "contest_picks"
+    __table_args__ = (UniqueConstraint("assignment_id", "submission_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    owner: Mapped[str] = mapped_column(String(32), index=True)  # "team:ID" or "user:ID"
+    picked_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    picked_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+
+class RubricQuestion(Base):
+    """One question of a report's rubric, worth `points`."""
+
+    __tablename__ = "rubric_questions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(200))
+    points: Mapped[float] = mapped_column(Float)
+
+
+class RubricItem(Base):
+    """A rubric item: points (negative for a deduction) and the text the student reads. Editing it changes every
+    submission it is applied to."""
+
+    __tablename__ = "rubric_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("rubric_questions.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    deleted_at: Mapped[datetime | None] = mapped_column(TZDateTime(), nullable=True)
+
+
+class RubricApplication(Base):
+    """Item `item_id` applied to submission `submission_id`."""
+
+    __tablename__ = "rubric_applications"
+    __table_args__ = (UniqueConstraint("submission_id", "item_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("rubric_items.id"), index=True)
+    applied_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    applied_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+
+class RubricMark(Base):
+    """One submission's grading of one question beyond the items: a free comment and a point adjustment; its
+    existence means the question has been graded."""
+
+    __tablename__ = "rubric_marks"
+    __table_args__ = (UniqueConstraint("submission_id", "question_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("rubric_questions.id"), index=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    adjustment: Mapped[float] = mapped_column(Float, default=0.0)
+    graded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    graded_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+
+
+class RubricRelease(Base):
+    """Staff released an assignment's rubric grades to its students (no row: not released)."""
+
+    __tablename__ = "rubric_releases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), unique=True)
+    released_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+    released_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)

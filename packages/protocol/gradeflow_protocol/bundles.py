@@ -7,9 +7,9 @@ import tarfile
 import tomllib
 from pathlib import Path, PurePosixPath
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from gradeflow_protocol.enums import SubmissionKind
+from gradeflow_protocol.enums import ContestGrading, ContestMetric, SubmissionKind
 from gradeflow_protocol.environments import DEFAULT_ENVIRONMENT, unknown_environment
 from gradeflow_protocol.limits import clip_limits
 from gradeflow_protocol.messages import Limits
@@ -34,6 +34,68 @@ class ResourceConfig(BaseModel):
     scratch_mb: int | None = None
 
 
+def _bundle_path(value: str) -> str:
+    path = PurePosixPath(value)
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        raise ValueError(f"{value!r} must be a relative path inside the assignment folder")
+    return value
+
+
+class ContestConfig(BaseModel):
+    """[contest]: a Kaggle-style contest. The solution file (id,label,usage) stays with the harness."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    metric: ContestMetric
+    solution: str = "hidden/solution.csv"  # never under data/public: that folder enters the sandbox
+    predictions_file: str = Field("predictions.csv", pattern=r"^[A-Za-z0-9._-]{1,100}$")  # what a notebook writes
+    digits: int = Field(4, ge=1, le=8)  # scores shown rounded to this many digits
+    ladder_step: float | None = Field(None, gt=0, lt=1)  # the Ladder (Blum and Hardt 2015): shown score's step
+    bootstrap: int = Field(1000, ge=100, le=20000)  # resamples for the private score's interval
+    grading: ContestGrading = ContestGrading.RANK
+    thresholds: list[tuple[float, float]] = Field(default_factory=list)  # (private score, fraction of points)
+
+    @field_validator("solution")
+    @classmethod
+    def _solution_hidden(cls, value: str) -> str:
+        _bundle_path(value)
+        if PurePosixPath(value).parts[:2] == ("data", "public"):
+            raise ValueError("the solution must not be under data/public (that folder enters the sandbox)")
+        return value
+
+    @model_validator(mode="after")
+    def _thresholds_given(self) -> "ContestConfig":
+        if self.grading is ContestGrading.THRESHOLDS and not self.thresholds:
+            raise ValueError("grading = 'thresholds' needs thresholds = [[score, fraction], ...]")
+        if any(not 0 <= fraction <= 1 for _, fraction in self.thresholds):
+            raise ValueError("each threshold's fraction of the points is between 0 and 1")
+        return self
+
+
+class RubricItemConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    points: float
+    text: str = Field(..., min_length=1, max_length=2000)
+
+
+class RubricQuestionConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    title: str = Field(..., min_length=1, max_length=200)
+    points: float = Field(..., gt=0)
+    items: list[RubricItemConfig] = Field(default_factory=list)  # the starting rubric; staff edit it on the web
+
+
+class ReportConfig(BaseModel):
+    """[report]: a PDF graded by staff with a rubric, one question at a time."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    questions: list[RubricQuestionConfig] = Field(..., min_length=1)
+    max_pdf_mb: float = Field(20, gt=0, le=100)
+
+    @property
+    def points(self) -> float:
+        return round(sum(q.points for q in self.questions), 6)
+
+
 class AssignmentConfig(BaseModel):
     """assignment.toml, validated."""
 
@@ -45,13 +107,27 @@ class AssignmentConfig(BaseModel):
     accepts: list[str] = Field(default_factory=list)
     environment: str = DEFAULT_ENVIRONMENT  # a name of gradeflow_protocol.environments.ENVIRONMENTS
     resources: ResourceConfig = ResourceConfig()
+    teams: bool = False  # submissions belong to the sender's team (every member sees and gets the score)
+    contest: ContestConfig | None = None
+    report: ReportConfig | None = None
+
+    @model_validator(mode="after")
+    def _sections_fit_kind(self) -> "AssignmentConfig":
+        if self.kind is SubmissionKind.PREDICTIONS and self.contest is None:
+            raise ValueError("kind = 'predictions' needs a [contest] section (metric, solution)")
+        if self.kind is SubmissionKind.REPORT and self.report is None:
+            raise ValueError("kind = 'report' needs a [report] section with its rubric questions")
+        if self.report is not None and self.report.points > self.points + 1e-9:
+            raise ValueError(f"the rubric's questions are worth {self.report.points:g} points, more than the "
+                             f"assignment's points = {self.points:g}")
+        return self
 
     @field_validator("accepts")
     @classmethod
     def _known_extensions(cls, value: list[str]) -> list[str]:
         for ext in value:
-            if ext not in (".ipynb", ".py", ".csv", ".zip"):  # .zip: a notebook or script plus its files
-                raise ValueError(f"unknown extension {ext!r}; use .ipynb, .py, .csv or .zip")
+            if ext not in (".ipynb", ".py", ".csv", ".zip", ".pdf"):  # .zip: a notebook or script plus its files
+                raise ValueError(f"unknown extension {ext!r}; use .ipynb, .py, .csv, .zip or .pdf")
         return value
 
     @field_validator("environment")
@@ -65,7 +141,13 @@ class AssignmentConfig(BaseModel):
     def accepted_extensions(self) -> list[str]:
         if self.accepts:
             return list(self.accepts)
-        return {"notebook": [".ipynb", ".py"], "script": [".py", ".ipynb"], "predictions": [".csv"]}[self.kind]
+        return {"notebook": [".ipynb", ".py"], "script": [".py", ".ipynb"], "predictions": [".csv"],
+                "report": [".pdf"]}[self.kind]
+
+    @property
+    def rubric_points(self) -> float:
+        """The part of `points` staff grade with the rubric (0 without a [report] section)."""
+        return self.report.points if self.report is not None else 0.0
 
     def limits(self, defaults: Limits, caps: Limits) -> Limits:
         """This assignment's limits: defaults overridden by the config, clipped to the operator's caps."""

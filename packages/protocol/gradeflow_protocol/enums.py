@@ -39,7 +39,23 @@ class RunFailureKind(StrEnum):
 class SubmissionKind(StrEnum):
     NOTEBOOK = "notebook"
     SCRIPT = "script"
-    PREDICTIONS = "predictions"
+    PREDICTIONS = "predictions"  # a contest's predictions CSV: scored in the worker, no student code runs
+    REPORT = "report"  # a PDF report: validated in the worker, graded by staff with a rubric
+
+
+class ContestMetric(StrEnum):
+    """How a contest ranks predictions (higher is better for each); computed with scikit-learn."""
+
+    ACCURACY = "accuracy"
+    MACRO_F1 = "macro_f1"
+    ROC_AUC = "roc_auc"
+
+
+class ContestGrading(StrEnum):
+    """How a revealed contest feeds the gradebook."""
+
+    RANK = "rank"  # full points for first, linearly down to half for last
+    THRESHOLDS = "thresholds"  # the fraction of the highest private-score threshold reached
 
 
 class Role(StrEnum):

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from gradeflow_protocol.enums import RunFailureKind, RunOutcome, SubmissionKind
+from gradeflow_protocol.enums import ContestMetric, RunFailureKind, RunOutcome, SubmissionKind
 
 MAX_MESSAGE_CHARS = 2000
 MAX_WORKER_NAME_CHARS = 200
@@ -109,6 +109,20 @@ class RunReport(Frozen):
     failure: RunFailure | None = Field(None, description="set when the student's code stopped short of its end")
 
 
+class ContestResult(Frozen):
+    """A contest submission's scores, computed in the worker from the predictions and the hidden solution.
+
+    `private` and its interval reach the API only: no student sees them before the instructor's reveal."""
+
+    metric: ContestMetric = Field(..., description="accuracy, macro_f1 or roc_auc")
+    public: float | None = Field(None, description="the score on the public part of the test set; None: unscorable")
+    private: float | None = Field(None, description="the score on the private part (hidden until the reveal)")
+    private_low: float | None = Field(None, description="the private score's bootstrap 95% interval, low end")
+    private_high: float | None = Field(None, description="... high end")
+    problem: str = Field("", max_length=MAX_MESSAGE_CHARS,
+                         description="why the file could not be scored: the first bad row and what was expected")
+
+
 class ResultPost(Frozen):
     """The worker's result for one attempt. Posting it twice changes nothing."""
 
@@ -119,6 +133,7 @@ class ResultPost(Frozen):
     output: str = Field("", description="the student's own stdout/stderr during their code, capped")
     log: str = Field("", description="full harness log for TAs (includes output during checks)")
     error: str | None = Field(None, description="set when the service, not the student, failed")
+    contest: ContestResult | None = Field(None, description="set for a contest submission (predictions scored)")
 
     @property
     def score(self) -> float:
