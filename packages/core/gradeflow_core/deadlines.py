@@ -129,11 +129,12 @@ def revoke_extension(session: Session, *, assignment: Assignment, student: User)
 
 
 def recent_uploads(session: Session, *, assignment_id: int, user_id: int, now: datetime) -> list[datetime]:
-    """When the student uploaded in the last 24 hours (uploads the service failed to grade do not count)."""
+    """When the student uploaded in the last 24 hours (uploads the service failed to grade do not count, nor a
+    predictions file that could not be scored)."""
     query = select(Submission.created_at).where(
         Submission.assignment_id == assignment_id, Submission.user_id == user_id,
         Submission.purpose == SubmissionPurpose.STUDENT, Submission.status != SubmissionStatus.FAILED,
-        Submission.created_at > now - DAY)
+        Submission.void.is_(False), Submission.created_at > now - DAY)
     return list(session.scalars(query))
 
 

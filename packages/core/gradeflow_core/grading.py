@@ -17,8 +17,8 @@ from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from gradeflow_protocol.enums import SubmissionPurpose, SubmissionStatus
-from gradeflow_core.models import GradingResult, Submission, utcnow
-from gradeflow_protocol.messages import GradeTask, ResultPost
+from gradeflow_core.models import ContestScore, GradingResult, Submission, utcnow
+from gradeflow_protocol.messages import ContestResult, GradeTask, ResultPost
 from gradeflow_protocol.queues import REGRADE_PRIORITY, STUDENT_PRIORITIES, VALIDATION_PRIORITY
 from gradeflow_core.security import make_attempt_token
 from gradeflow_core.versions import settle
@@ -164,6 +164,8 @@ def record_result(session: Session, *, submission: Submission, post: ResultPost)
     session.add(GradingResult(submission_id=submission.id, attempt=post.attempt, score=post.score,
                               max_score=post.max_score, checks=[c.model_dump() for c in post.checks],
                               run=post.run.model_dump(mode="json"), output=post.output, log=post.log, error=post.error))
+    if post.contest is not None:
+        store_contest_result(session, submission=submission, result=post.contest)
     submission.status = SubmissionStatus.GRADED
     submission.score, submission.max_score = post.score, post.max_score
     submission.graded_at = utcnow()
@@ -171,6 +173,18 @@ def record_result(session: Session, *, submission: Submission, post: ResultPost)
     if submission.purpose == SubmissionPurpose.VALIDATION:  # the last run of a publish decides the version
         settle(session, submission.version)
     return True
+
+
+def store_contest_result(session: Session, *, submission: Submission, result: ContestResult) -> None:
+    """Keep a contest submission's scores (the private one for the reveal); an unscorable file is void: it does not
+    count against the daily limit."""
+    row = session.scalar(select(ContestScore).where(ContestScore.submission_id == submission.id))
+    if row is None:
+        row = ContestScore(submission_id=submission.id)
+        session.add(row)
+    row.metric, row.public, row.private = result.metric.value, result.public, result.private
+    row.private_low, row.private_high, row.problem = result.private_low, result.private_high, result.problem
+    submission.void = result.public is None
 
 
 def requeue(submission: Submission, *, reason: str, timing: Timing) -> bool:

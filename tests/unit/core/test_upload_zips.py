@@ -24,7 +24,7 @@ def test_zips_are_opt_in():
     with pytest.raises(UploadError, match="does not take .zip files"):
         upload(make_zip([("hw.ipynb", notebook())]), accepted=[".ipynb"])
     assert AssignmentConfig(id="a", title="A", kind="notebook", points=1, accepts=ACCEPTS).accepted_extensions() == ACCEPTS
-    with pytest.raises(ValueError, match="use .ipynb, .py, .csv or .zip"):
+    with pytest.raises(ValueError, match="use .ipynb, .py, .csv, .zip or .pdf"):
         AssignmentConfig(id="a", title="A", kind="notebook", points=1, accepts=[".tar"])
 
 
