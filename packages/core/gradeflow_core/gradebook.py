@@ -6,18 +6,23 @@ core/gradebook_export.py.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from gradeflow_core.contest_actions import contest_points
+from gradeflow_core.contest_board import contest_config, owner_of
 from gradeflow_core.counting import picks_by_student
 from gradeflow_core.deadlines import extensions_by_student, load_policy
-from gradeflow_protocol.enums import Role, SubmissionPurpose, SubmissionStatus
-from gradeflow_core.models import Assignment, Course, Enrollment, ScoreOverride, Submission, User, utcnow
+from gradeflow_protocol.enums import Role, SubmissionKind, SubmissionPurpose, SubmissionStatus
+from gradeflow_core.models import (Assignment, Course, Enrollment, ScoreOverride, Submission, TeamMembership,
+                                   User, utcnow)
 from gradeflow_core.overrides import overrides_in_force, record_override
+from gradeflow_core.teams import members_at
 from gradeflow_core.policy import Graded, Pick, Policy, counted
+from gradeflow_core.rubric_grades import RubricPart, rubric_parts
 
 
 @dataclass(frozen=True)
@@ -33,11 +38,18 @@ class Cell:
     override_reason: str = ""
     pending: bool = False  # a newer submission is still being graded
     submissions: int = 0  # graded submissions considered
+    rubric: float | None = None  # a report's released rubric score (gradeflow_core.rubric_grades)
+    rubric_pending: bool = False  # the assignment has a rubric whose grades are not released yet
 
     @property
     def final(self) -> float | None:
-        """What the gradebook records: the override when there is one, else the penalised score."""
-        return self.override if self.override is not None else self.late_score
+        """What the gradebook records: the override when there is one, else the penalised score plus any released
+        rubric score."""
+        if self.override is not None:
+            return self.override
+        if self.rubric is None:
+            return self.late_score
+        return round((self.late_score or 0.0) + self.rubric, 6)
 
 
 @dataclass(frozen=True)
@@ -103,19 +115,27 @@ def published_assignments(session: Session, course_id: int) -> list[Assignment]:
 
 
 def _student_work(session: Session, assignment_ids: list[int], user_ids: list[int]):
-    """(assignment, user) -> graded submissions, and the pairs with work still in flight."""
+    """(assignment, user) -> graded submissions, and the pairs with work still in flight. A team's submission is
+    every member's of the moment it was sent, as if their own (core/teams.py)."""
     graded: dict[tuple[int, int], list[Graded]] = defaultdict(list)
     pending: set[tuple[int, int]] = set()
     if not assignment_ids or not user_ids:
         return graded, pending
-    query = select(Submission).where(Submission.assignment_id.in_(assignment_ids), Submission.user_id.in_(user_ids),
-                                     Submission.purpose == SubmissionPurpose.STUDENT)
+    wanted = set(user_ids)
+    their_teams = select(TeamMembership.team_id).where(TeamMembership.user_id.in_(user_ids))
+    query = select(Submission).where(Submission.assignment_id.in_(assignment_ids),
+                                     or_(Submission.user_id.in_(user_ids), Submission.team_id.in_(their_teams)),
+                                     Submission.purpose == SubmissionPurpose.STUDENT,
+                                     Submission.kind != SubmissionKind.REPORT)  # a report: the rubric part
     for sub in session.scalars(query):
-        key = (sub.assignment_id, sub.user_id)
-        if sub.status == SubmissionStatus.GRADED and sub.score is not None:
-            graded[key].append(Graded(submission_id=sub.id, submitted_at=sub.created_at, raw=sub.score))
-        elif sub.status in (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING):
-            pending.add(key)
+        owners = {sub.user_id} if sub.team_id is None else \
+            {sub.user_id, *members_at(session, sub.team_id, sub.created_at)}
+        for user_id in owners & wanted:
+            key = (sub.assignment_id, user_id)
+            if sub.status == SubmissionStatus.GRADED and sub.score is not None:
+                graded[key].append(Graded(submission_id=sub.id, submitted_at=sub.created_at, raw=sub.score))
+            elif sub.status in (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING):
+                pending.add(key)
     return graded, pending
 
 
@@ -132,7 +152,36 @@ def build_cells(session: Session, assignments: list[Assignment], students: list[
             key = (assignment.id, user_id)
             cells[key] = make_cell(policy, graded.get(key, []), extension=extensions.get(user_id),
                                    override=overrides.get(key), pending=key in pending, pick=picks.get(user_id))
+        rubric = rubric_parts(session, assignment=assignment, user_ids=user_ids)  # {} without a rubric
+        cells |= {(assignment.id, uid): with_rubric(cells[(assignment.id, uid)], part) for uid, part in rubric.items()}
+        if contest_config(assignment) is not None:
+            cells |= contest_cells(session, assignment=assignment, user_ids=user_ids, graded=graded, cells=cells)
     return cells
+
+
+def contest_cells(session: Session, *, assignment: Assignment, user_ids: list[int],
+                  graded: dict[tuple[int, int], list[Graded]], cells: dict[tuple[int, int], Cell]
+                  ) -> dict[tuple[int, int], Cell]:
+    """A contest's cells: nothing before the reveal (a public score is not a grade), then the points its private
+    board gives the team (or lone student) whose entries the student shares; overrides still win."""
+    points = contest_points(session, assignment=assignment) or {}
+    ids = [g.submission_id for user_id in user_ids for g in graded.get((assignment.id, user_id), [])]
+    owners = {s.id: owner_of(s) for s in session.scalars(select(Submission).where(Submission.id.in_(ids)))}
+    out = {}
+    for user_id in user_ids:
+        key = (assignment.id, user_id)
+        mine = [points[owners[g.submission_id]] for g in graded.get(key, []) if owners.get(g.submission_id) in points]
+        best = max(mine, default=None)
+        old = cells[key]
+        out[key] = Cell(submission_id=best[1] if best else None, raw=best[0] if best else None,
+                        late_score=best[0] if best else None, override=old.override,
+                        override_reason=old.override_reason, pending=old.pending, submissions=old.submissions)
+    return out
+
+
+def with_rubric(cell: Cell, part: RubricPart) -> Cell:
+    """The cell plus its rubric part: counted once released, shown to staff as pending before."""
+    return replace(cell, rubric=part.score if part.released else None, rubric_pending=not part.released)
 
 
 def cell_for(session: Session, *, assignment: Assignment, student: User) -> Cell:

@@ -141,3 +141,40 @@ class RosterAction(StrEnum):
     UPDATED = "updated"  # role, section, name, email or SIS id changed
     UNCHANGED = "unchanged"
     ERROR = "error"  # the row is wrong; nothing of the file was applied
+
+
+class Board(StrEnum):
+    """A contest's two leaderboards."""
+
+    PUBLIC = "public"  # scored on the public part of the test set; shown while the contest runs
+    PRIVATE = "private"  # scored on the hidden part; shown after the instructor's reveal
+
+
+class ContestRefusal(StrEnum):
+    """Why a contest action was refused (the words are in words.py)."""
+
+    NOT_A_CONTEST = "not_a_contest"  # the assignment has no [contest] section
+    HIDDEN = "hidden"  # the private board before the reveal, asked by a student
+    NOT_YOURS = "not_yours"  # a pick of a submission that is neither yours nor your team's
+    NOT_SCORED = "not_scored"  # only a submission with a public score can be picked
+    TOO_MANY_PICKS = "too_many_picks"  # two picks already: unpick one first
+    PICKS_CLOSED = "picks_closed"  # past the deadline (or after the reveal)
+    NOT_CLOSED = "not_closed"  # a reveal before the contest's deadline has passed
+
+
+class TeamRefusal(StrEnum):
+    """Why a team action was refused (the words are in words.py: describe_team_refusal)."""
+
+    NOT_ALLOWED = "not_allowed"  # students may not form teams in this course (staff set them)
+    CLOSED = "closed"  # past the date until which students may form teams
+    TEAM_FULL = "team_full"  # the team has the most members allowed
+    ALREADY_IN_TEAM = "already_in_team"  # the student is in a team of this course already
+    NOT_IN_COURSE = "not_in_course"  # no such person enrolled in the course
+    NOT_A_STUDENT = "not_a_student"  # only students are members of teams
+    NOT_FOR_YOU = "not_for_you"  # the invitation names someone else
+    ALREADY_ANSWERED = "already_answered"  # the invitation was accepted or declined already
+    ALREADY_INVITED = "already_invited"  # an open invitation to this team exists for that person
+    NAME_TAKEN = "name_taken"  # another team of the course has that name
+    BAD_NAME = "bad_name"  # empty or too long
+    NOT_IN_TEAM = "not_in_team"  # the person is not a member of (this) team
+    HAS_WORK = "has_work"  # a team that has submitted cannot be deleted

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from gradeflow_protocol.enums import (ActivationCause, CountedSubmission, PickRefusal, RunOutcome, SubmissionStatus,
                                       UploadRefusal, VersionState)
-from gradeflow_protocol.enums import RunFailureKind
+from gradeflow_protocol.enums import Board, ContestMetric, ContestRefusal, RunFailureKind
+from gradeflow_protocol.enums import TeamRefusal
 from gradeflow_protocol.messages import RunFailure
 
 _OUTCOME_WORDS = {
@@ -201,4 +202,65 @@ def describe_pick_refusal(refusal: PickRefusal, *, closed_at: datetime | None = 
         return f"Choosing closed{at}, your deadline; the submission that counted then still counts."
     if refusal is PickRefusal.NOT_GRADED:
         return "Only a graded submission can count: wait until this one is graded, then choose it."
-    return "Only the student who sent a submission can choose it to count."
+    return "Only the student who sent a submission, or a member of its team then, can choose it to count."
+
+
+_CONTEST_REFUSAL_WORDS = {
+    ContestRefusal.NOT_A_CONTEST: "This assignment is not a contest: it has no leaderboard.",
+    ContestRefusal.HIDDEN: "The private leaderboard is hidden until the instructor reveals it after the contest closes.",
+    ContestRefusal.NOT_YOURS: "You can only pick your own (or your team's) submissions.",
+    ContestRefusal.NOT_SCORED: "Only a scored submission can be picked: this one has no public score.",
+    ContestRefusal.TOO_MANY_PICKS: "You have already picked {limit} final submissions; unpick one first.",
+    ContestRefusal.PICKS_CLOSED: "Final submissions can no longer be changed: the contest closed{closed}.",
+    ContestRefusal.NOT_CLOSED: "The private leaderboard can be revealed only after the contest closes{closed}.",
+}
+
+
+def describe_contest_refusal(refusal: ContestRefusal, *, limit: int = 2, closed_at: datetime | None = None) -> str:
+    """A sentence saying why a contest action was refused and, where there is one, what to do instead."""
+    closed = f" ({when(closed_at)})" if closed_at is not None else ""
+    return _CONTEST_REFUSAL_WORDS[refusal].format(limit=limit, closed=closed)
+
+
+_BOARD_WORDS = {
+    Board.PUBLIC: "Public leaderboard: scores on the public part of the test set.",
+    Board.PRIVATE: "Private leaderboard: scores on the hidden part of the test set, with 95% bootstrap intervals.",
+}
+
+
+def describe_board(board: Board) -> str:
+    return _BOARD_WORDS[board]
+
+
+_METRIC_WORDS = {ContestMetric.ACCURACY: "accuracy", ContestMetric.MACRO_F1: "macro-F1",
+                 ContestMetric.ROC_AUC: "ROC-AUC (one-vs-rest)"}
+
+
+def describe_metric(metric: ContestMetric) -> str:
+    return _METRIC_WORDS[metric]
+
+
+_TEAM_WORDS = {
+    TeamRefusal.NOT_ALLOWED: "Students do not form teams in this course; your instructors set the teams.",
+    TeamRefusal.CLOSED: "Teams could be formed until {until}; ask your instructors to change a team now.",
+    TeamRefusal.TEAM_FULL: "{team} is full: a team has at most {max_size} members.",
+    TeamRefusal.ALREADY_IN_TEAM: "{who} already in a team in this course; leave it first.",
+    TeamRefusal.NOT_IN_COURSE: "{username} is not enrolled in this course; check the username.",
+    TeamRefusal.NOT_A_STUDENT: "{username} is not a student of this course; only students are team members.",
+    TeamRefusal.NOT_FOR_YOU: "There is no such invitation for you.",
+    TeamRefusal.ALREADY_ANSWERED: "This invitation was answered already.",
+    TeamRefusal.ALREADY_INVITED: "{username} has an open invitation to {team} already; wait for their answer.",
+    TeamRefusal.NAME_TAKEN: "Another team of this course is called {name}; choose another name.",
+    TeamRefusal.BAD_NAME: "A team name must be 1 to 80 characters.",
+    TeamRefusal.NOT_IN_TEAM: "{who} not in {team}.",
+    TeamRefusal.HAS_WORK: "{team} has submitted work, so it cannot be deleted; remove its members instead.",
+}
+
+
+def describe_team_refusal(refusal: TeamRefusal, *, username: str = "", team: str = "", name: str = "",
+                          max_size: int | None = None, until: datetime | None = None, yourself: bool = True) -> str:
+    """Why a team action was refused, with what to do instead ('Team Alpha is full: ... at most 4 members.')."""
+    who = "You are" if yourself or not username else f"{username} is"
+    return _TEAM_WORDS[refusal].format(username=username or "That person", team=team or "the team",
+                                       name=f"“{name}”", max_size=max_size, who=who,
+                                       until=when(until) if until else "the date set")

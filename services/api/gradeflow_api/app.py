@@ -19,7 +19,7 @@ from gradeflow_api.metrics import install_metrics
 from gradeflow_api.queue import CeleryEnqueuer
 from gradeflow_api.reconciler import BrokerReconciler
 from gradeflow_api.polling import AnswerCache, QueuePositions, VerifiedTokens
-from gradeflow_api.routes import auth, staff, submissions, worker
+from gradeflow_api.routes import auth, contest, staff, submissions, worker
 from gradeflow_api.shedding import InFlight, LoadShedder
 from gradeflow_api.status_watch import PollShortcut, StatusWatch
 from gradeflow_core.blobs import LocalBlobStore
@@ -123,7 +123,8 @@ def create_api(settings: ApiSettings, *, enqueuer: Enqueuer | None = None, sweep
     app.state.blobs = LocalBlobStore(settings.blob_dir)
     app.state.enqueuer = enqueuer or CeleryEnqueuer(settings)
     install_load_limits(app, settings)
-    for module in (auth, submissions, worker, staff):
+    for module in (auth, submissions, worker, staff,
+                   contest):
         app.include_router(module.router)
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict:
