@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +33,7 @@ PUBLIC, PRIVATE = "Public", "Private"
 
 
 Metric = ContestMetric  # declared once, in the protocol (assignment.toml's [contest] metric names it)
+METRIC_TITLES = {Metric.ACCURACY: "accuracy", Metric.MACRO_F1: "macro-F1", Metric.ROC_AUC: "ROC-AUC"}  # for words
 
 
 class PredictionsError(ValueError):
@@ -100,30 +101,19 @@ def _decode(data: bytes) -> str:
     return text
 
 
-def _rows(text: str, limit: int, cap: int) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and the data rows (with their 1-based line numbers, header = row 1), blank lines skipped; reading
-    stops with an error past `cap` rows (a row past `limit` is a duplicate or unknown id, reported as such)."""
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank rows, header first, with their 1-based line numbers (header = row 1), fields stripped; read
+    as they are validated, so the first problem is the one reported."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows: list[tuple[int, list[str]]] = []
-    header: list[str] | None = None
     try:
         for fields in reader:
             if not fields or all(not f.strip() for f in fields):
                 continue
             if any(len(f) > MAX_FIELD_CHARS for f in fields):
                 raise PredictionsError(f"a field is longer than {MAX_FIELD_CHARS} characters", reader.line_num)
-            if header is None:
-                header = [f.strip() for f in fields]
-                continue
-            if len(rows) >= cap:
-                raise PredictionsError(f"too many rows: the test set has {limit} ids; expected one row per id",
-                                       reader.line_num)
-            rows.append((reader.line_num, [f.strip() for f in fields]))
+            yield reader.line_num, [f.strip() for f in fields]
     except csv.Error as exc:
         raise PredictionsError(f"not a valid CSV ({exc})", reader.line_num) from None
-    if header is None:
-        raise PredictionsError("the file has no header row; start from sample_submission.csv")
-    return header, rows
 
 
 def _probability(value: str, row: int, column: str) -> float:
@@ -136,42 +126,68 @@ def _probability(value: str, row: int, column: str) -> float:
     return number
 
 
+def _clipped(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _separator_hint(header: list[str]) -> str:
+    """Why a header did not split (a spreadsheet's regional CSV uses ';' or tabs between fields)."""
+    found = next((name for sep, name in ((";", "semicolons"), ("\t", "tabs")) if len(header) == 1 and sep in header[0]),
+                 None)
+    return f"; the file separates fields with {found}: save it with commas" if found else ""
+
+
 def parse_predictions(data: bytes, solution: Solution, metric: Metric) -> Predictions:
     """Validate a predictions file against the test ids; raises PredictionsError at the first problem."""
-    header, rows = _rows(_decode(data), limit=len(solution.ids), cap=2 * len(solution.ids) + 10)
+    records = _records(_decode(data))
+    header = next(records, (1, None))[1]
+    if header is None:
+        raise PredictionsError("the file has no header row; start from sample_submission.csv")
     expected = solution.expected_header(metric)
     if header != expected:
-        raise PredictionsError(f"the header is {','.join(header)!r}; expected {','.join(expected)!r} "
-                               "(as in sample_submission.csv)", 1)
+        raise PredictionsError(f"the header is {_clipped(','.join(header))!r}; expected {','.join(expected)!r} "
+                               f"(as in sample_submission.csv){_separator_hint(header)}", 1)
     index = {id_: i for i, id_ in enumerate(solution.ids)}
     seen: dict[str, int] = {}
     labels: list[str | None] = [None] * len(solution.ids)
     probabilities = np.zeros((len(solution.ids), len(solution.classes))) if metric is Metric.ROC_AUC else None
-    known = set(solution.classes)
-    for line, fields in rows:
-        if len(fields) != len(expected):
-            raise PredictionsError(f"{len(fields)} fields; expected {len(expected)} ({','.join(expected)})", line)
-        id_ = fields[0]
-        if id_ not in index:
-            raise PredictionsError(f"unknown id {id_!r}; every id must be one of the test set's "
-                                   "(see sample_submission.csv)", line)
-        if id_ in seen:
-            raise PredictionsError(f"id {id_!r} appears twice (first at row {seen[id_]})", line)
-        seen[id_] = line
+    for line, fields in records:
+        id_ = _checked_id(fields, line=line, expected=expected, index=index, seen=seen)
         if probabilities is not None:
             probabilities[index[id_]] = [_probability(v, line, c) for v, c in zip(fields[1:], expected[1:])]
         else:
-            label = fields[1]
-            if label not in known:
-                shown = "empty" if not label else repr(label)
-                raise PredictionsError(f"the label is {shown}; expected one of {', '.join(sorted(known))}", line)
-            labels[index[id_]] = label
+            labels[index[id_]] = _checked_label(fields[1], line=line, known=solution.classes)
     if len(seen) < len(solution.ids):
         missing = next(id_ for id_ in solution.ids if id_ not in seen)
         raise PredictionsError(f"{len(solution.ids) - len(seen)} test ids have no prediction, the first is "
                                f"{missing!r}; expected one row per id of sample_submission.csv")
     return Predictions(labels=None if probabilities is not None else tuple(labels),  # type: ignore[arg-type]
                        probabilities=probabilities)
+
+
+def _checked_id(fields: list[str], *, line: int, expected: list[str], index: dict[str, int],
+                seen: dict[str, int]) -> str:
+    """The row's id, once its field count and id are valid (recorded in `seen`)."""
+    if len(seen) == len(index):
+        raise PredictionsError(f"too many rows: every one of the test set's {len(index)} ids already has its "
+                               "prediction; expected one row per id", line)
+    if len(fields) != len(expected):
+        raise PredictionsError(f"{len(fields)} fields; expected {len(expected)} ({','.join(expected)})", line)
+    id_ = fields[0]
+    if id_ not in index:
+        raise PredictionsError(f"unknown id {id_!r}; every id must be one of the test set's "
+                               "(see sample_submission.csv)", line)
+    if id_ in seen:
+        raise PredictionsError(f"id {id_!r} appears twice (first at row {seen[id_]})", line)
+    seen[id_] = line
+    return id_
+
+
+def _checked_label(label: str, *, line: int, known: tuple[str, ...]) -> str:
+    if label not in known:
+        shown = "empty" if not label else repr(label)
+        raise PredictionsError(f"the label is {shown}; expected one of {', '.join(sorted(known))}", line)
+    return label
 
 
 def _metric_value(metric: Metric, truth: Sequence[str], predictions: Predictions, rows: np.ndarray,
@@ -210,12 +226,38 @@ def bootstrap_interval(predictions: Predictions, solution: Solution, metric: Met
                        resamples: int = 1000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
     """A percentile bootstrap confidence interval of the score on one split (rows resampled with replacement)."""
     rows = np.flatnonzero(np.asarray(solution.usage) == usage)
-    rng = np.random.default_rng(seed)
-    values = [_metric_value(metric, solution.labels, predictions, rng.choice(rows, size=rows.size), solution.classes)
-              for _ in range(resamples)]
-    values = np.asarray([v for v in values if math.isfinite(v)])
+    samples = np.random.default_rng(seed).choice(rows, size=(resamples, rows.size))
+    if metric is Metric.ROC_AUC:
+        values = np.asarray([_metric_value(metric, solution.labels, predictions, sample, solution.classes)
+                             for sample in samples])
+    else:
+        values = _label_scores(metric, predictions, solution, samples)
+    values = values[np.isfinite(values)]
     tail = (1.0 - level) / 2 * 100
     return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
+
+
+def _label_scores(metric: Metric, predictions: Predictions, solution: Solution, samples: np.ndarray) -> np.ndarray:
+    """Accuracy or macro-F1 of every resample (a row of `samples`) as scikit-learn computes them (every class in
+    the average, 0 where a class's F1 is undefined), counted with NumPy a block of resamples at a time."""
+    assert predictions.labels is not None
+    code = {label: i for i, label in enumerate(solution.classes)}
+    truth = np.asarray([code[label] for label in solution.labels])
+    guess = np.asarray([code[label] for label in predictions.labels])
+    classes = np.arange(len(code))[:, None, None]
+    block = max(1, 4_000_000 // max(1, samples.shape[1] * len(code)))
+    values = []
+    for start in range(0, len(samples), block):
+        t, p = truth[samples[start:start + block]], guess[samples[start:start + block]]
+        if metric is Metric.ACCURACY:
+            values.append((t == p).mean(axis=1))
+            continue
+        is_t, is_p = t == classes, p == classes  # (classes, resamples, rows)
+        hits = (is_t & is_p).sum(axis=2)
+        denominator = is_t.sum(axis=2) + is_p.sum(axis=2)  # 2 tp + fp + fn
+        f1 = np.divide(2 * hits, denominator, out=np.zeros(denominator.shape), where=denominator > 0)
+        values.append(f1.mean(axis=0))
+    return np.concatenate(values)
 
 
 def ladder(scores: Sequence[float], step: float) -> list[float]:

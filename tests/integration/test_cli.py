@@ -116,7 +116,7 @@ def test_regrade_shows_the_diff_and_activates(stack, homes):
 def test_roster_policy_overrides_and_gradebook(stack, homes, tmp_path):
     login(stack, "prof", homes)
     roster = tmp_path / "roster.csv"
-    roster.write_text("username,name,email,section,role\nstudent3,Third Student,s3@uni.example,B,student\n"
+    roster.write_text("username,name,email,section,role\nstudent5,Third Student,s5@uni.example,B,student\n"
                       "student1,,,A,student\n")
     dry = cli(stack, "prof", "roster", "import", str(roster), "--course", "mathdl", "--dry-run", homes=homes)
     assert "(nothing written)" in dry.stdout
@@ -130,18 +130,18 @@ def test_roster_policy_overrides_and_gradebook(stack, homes, tmp_path):
     policy = cli(stack, "prof", "policy", "set", "ode-theta", "--course", "mathdl", "--due", "2020-01-01T00:00Z",
                  "--penalty", "10", "--cap", "30", "--max-per-day", "5", homes=homes).stdout
     assert "-10% per day late, at most -30%" in policy and "submissions per 24 h: 5" in policy
-    cli(stack, "prof", "extension", "grant", "ode-theta", "student3", "--until", "2030-01-01T00:00Z", "--reason",
+    cli(stack, "prof", "extension", "grant", "ode-theta", "student5", "--until", "2030-01-01T00:00Z", "--reason",
         "medical", homes=homes)
     assert "medical" in cli(stack, "prof", "extension", "list", "ode-theta", homes=homes).stdout
-    cli(stack, "prof", "override", "set", "ode-theta", "student3", "7.5", "--reason", "oral exam", homes=homes)
+    cli(stack, "prof", "override", "set", "ode-theta", "student5", "7.5", "--reason", "oral exam", homes=homes)
     assert "oral exam" in cli(stack, "prof", "override", "log", "ode-theta", homes=homes).stdout
     target = tmp_path / "canvas.csv"
     cli(stack, "prof", "gradebook", "export", "--course", "mathdl", "--format", "canvas", "-o", str(target),
         homes=homes)
     rows = list(csv.reader(io.StringIO(target.read_text())))
     assert rows[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-    student3 = next(r for r in rows if r[3] == "student3")
-    assert student3 == ["Third Student", "", "", "student3", "B", "7.5", "7.5"]
+    student5 = next(r for r in rows if r[3] == "student5")
+    assert student5 == ["Third Student", "", "", "student5", "B", "7.5", "7.5"]
 
 
 def test_service_commands_still_work(stack, tmp_path):

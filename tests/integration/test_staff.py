@@ -117,7 +117,9 @@ def test_regrade_diff_on_a_real_rerun_then_activate(stack, tmp_path):
                        "Final Points"],
                       ["    Points Possible", "", "", "", "", "10", "(read only)"],
                       ["student1", "", "", "student1", "", "3.5", "3.5"],
-                      ["student2", "", "", "student2", "", "5", "5"]]
+                      ["student2", "", "", "student2", "", "5", "5"],
+                      ["student3", "", "", "student3", "", "", "0"],  # the demo's other students, with no work
+                      ["student4", "", "", "student4", "", "", "0"]]
 
 
 def test_policy_is_enforced_at_upload_by_the_real_api(stack, tmp_path):

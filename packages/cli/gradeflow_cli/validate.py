@@ -89,9 +89,10 @@ def _run_one(grade_one, *, lint: LintResult, folder: Path, index: int, ref: Refe
 
 def _points_problem(lint: LintResult, outcomes: list[Outcome]) -> str | None:
     for outcome in outcomes:
-        if outcome.result and abs(outcome.result.max_score - lint.config.points) > TOLERANCE:
+        if outcome.result and abs(outcome.result.max_score - lint.config.autograded_points) > TOLERANCE:
+            rubric = f" minus the rubric's {lint.config.rubric_points:g}" if lint.config.rubric_points else ""
             return (f"the checks' points add up to {outcome.result.max_score:g} but assignment.toml says "
-                    f"points = {lint.config.points:g}")
+                    f"points = {lint.config.points:g}{rubric}")
     return None
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gradeflow_core.models import Assignment, Course, Enrollment, Submission, User
+from gradeflow_core.teams import was_member_when_sent
 from gradeflow_protocol.enums import Role
 
 
@@ -88,16 +89,21 @@ def assignment_access(session: Session, *, user: User, assignment: Assignment | 
 
 def submission_access(session: Session, *, user: User, submission: Submission | None,
                       need: Role = Role.STUDENT) -> SubmissionAccess | Denied:
-    """Students their own, staff any in their course; others get NOT_FOUND. A student asking for a staff
-    action on their own submission gets FORBIDDEN."""
+    """Students their own (and their team's, sent while they were a member), staff any in their course; others get
+    NOT_FOUND. A student asking for a staff action on their own submission gets FORBIDDEN."""
     role = role_in_course(session, user=user, course_id=submission.assignment.course_id) if submission else None
     if submission is not None and role is None and submission.user_id == user.id:
         role = Role.STUDENT  # a student who left the course still reads their own work
-    if submission is None or role is None or (not role.is_staff and submission.user_id != user.id):
+    if submission is None or role is None or (not role.is_staff and not _students_own(session, user, submission)):
         return Denied(Refusal.NOT_FOUND, need)
     if role.rank < need.rank:
         return Denied(Refusal.FORBIDDEN, need)
     return SubmissionAccess(submission=submission, role=role)
+
+
+def _students_own(session: Session, user: User, submission: Submission) -> bool:
+    """The student sent it, or was in its team when it was sent (core/teams.py)."""
+    return submission.user_id == user.id or was_member_when_sent(session, user_id=user.id, submission=submission)
 
 
 def visible_assignments(session: Session, *, user: User) -> list[Assignment]:

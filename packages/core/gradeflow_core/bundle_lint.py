@@ -84,9 +84,9 @@ def _references(folder: Path, config: AssignmentConfig) -> tuple[list[Reference]
     found = [p for p in sorted(folder.glob(f"{REFERENCE_STEM}.*")) if p.suffix in config.accepted_extensions()]
     if not found:
         wanted = " or ".join(f"{REFERENCE_STEM}{e}" for e in config.accepted_extensions())
-        return [], [f"no reference solution: add {wanted}; it must score full marks ({config.points:g})"]
+        return [], [f"no reference solution: add {wanted}; it must score full marks ({config.autograded_points:g})"]
     problems = [p for p in (_file_problem(path, path.name, config) for path in found) if p]
-    return [Reference(label=p.name, path=p, expected=config.points) for p in found], problems
+    return [Reference(label=p.name, path=p, expected=config.autograded_points) for p in found], problems
 
 
 def _expected_scores(folder: Path, config: AssignmentConfig) -> tuple[dict[str, float], list[str]]:
@@ -100,9 +100,9 @@ def _expected_scores(folder: Path, config: AssignmentConfig) -> tuple[dict[str, 
         return {}, [f"wrong/{EXPECTED_FILE} needs a [scores] table: \"file.py\" = score"]
     good, problems = {}, []
     for name, value in scores.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < config.points:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < config.autograded_points:
             problems.append(f"wrong/{EXPECTED_FILE}: the score of {name} must be a number from 0 to below "
-                            f"{config.points:g} (a known-wrong file cannot score full marks)")
+                            f"{config.autograded_points:g} (a known-wrong file cannot score full marks)")
         else:
             good[name] = float(value)
     return good, problems
@@ -128,7 +128,8 @@ def _wrong_references(folder: Path, config: AssignmentConfig) -> tuple[list[Refe
 def lint_folder(folder: Path) -> LintResult:
     """The config and the files to grade; raises BundleError listing every problem, each with its fix."""
     config = read_config(folder)
-    problems = _checks_problems(folder)
+    contest_alone = config.contest is not None and not (folder / "checks").exists()  # scored by its predictions
+    problems = [] if contest_alone else _checks_problems(folder)
     references, found = _references(folder, config)
     wrong, found_wrong = _wrong_references(folder, config)
     problems += found + found_wrong

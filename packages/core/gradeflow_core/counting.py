@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from gradeflow_core.deadlines import extensions_by_student, load_policy
 from gradeflow_core.models import Submission, SubmissionPick, User, utcnow
 from gradeflow_core.policy import Pick, pick_refusal, picks_close_at
+from gradeflow_core.teams import was_member_when_sent
 
 
 class PickRefused(Exception):
@@ -42,7 +43,8 @@ def pick_problem(session: Session, *, submission: Submission, user: User,
     """Why `user` may not choose `submission` to count now (with the words), or None when they may."""
     policy = load_policy(session, submission.assignment_id)
     extension = extensions_by_student(session, submission.assignment_id).get(user.id)
-    if submission.user_id != user.id or submission.purpose != SubmissionPurpose.STUDENT:
+    ours = submission.user_id == user.id or was_member_when_sent(session, user_id=user.id, submission=submission)
+    if not ours or submission.purpose != SubmissionPurpose.STUDENT:
         refusal = PickRefusal.NOT_YOURS
     else:
         refusal = pick_refusal(policy, now=now or utcnow(), extension=extension)

@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from gradeflow_core.access import role_in_course
 from gradeflow_protocol.enums import CountedSubmission, LateMode, SubmissionPurpose, SubmissionStatus, UploadRefusal
-from gradeflow_core.models import Assignment, AssignmentPolicy, Enrollment, Extension, Submission, User, utcnow
+from gradeflow_core.models import (Assignment, AssignmentPolicy, Enrollment, Extension, Submission, Team, User,
+                                   utcnow)
 from gradeflow_core.policy import DAY, Policy, UploadVerdict, student_deadline, upload_verdict
 from gradeflow_protocol.words import describe_refusal, when
 
@@ -128,36 +129,44 @@ def revoke_extension(session: Session, *, assignment: Assignment, student: User)
     return True
 
 
-def recent_uploads(session: Session, *, assignment_id: int, user_id: int, now: datetime) -> list[datetime]:
-    """When the student uploaded in the last 24 hours (uploads the service failed to grade do not count, nor a
-    predictions file that could not be scored)."""
+def recent_uploads(session: Session, *, assignment_id: int, user_id: int, now: datetime,
+                   team_id: int | None = None) -> list[datetime]:
+    """When the student (on a team assignment: the student or their team `team_id`) uploaded in the last 24 hours
+    (uploads the service failed to grade do not count, nor a predictions file that could not be scored)."""
+    owner = Submission.user_id == user_id if team_id is None else or_(Submission.user_id == user_id,
+                                                                        Submission.team_id == team_id)
     query = select(Submission.created_at).where(
-        Submission.assignment_id == assignment_id, Submission.user_id == user_id,
+        Submission.assignment_id == assignment_id, owner,
         Submission.purpose == SubmissionPurpose.STUDENT, Submission.status != SubmissionStatus.FAILED,
         Submission.void.is_(False), Submission.created_at > now - DAY)
     return list(session.scalars(query))
 
 
-def lock_uploads(session: Session, *, assignment: Assignment, user: User) -> None:
-    """Hold the student's enrollment row until the transaction ends, so two uploads cannot both pass the daily limit.
+def lock_uploads(session: Session, *, assignment: Assignment, user: User, team_id: int | None = None) -> None:
+    """Hold the student's enrollment row (and their team's row, on a team assignment) until the transaction ends, so
+    two uploads (by two members) cannot both pass the daily limit.
 
     PostgreSQL locks the row (SELECT ... FOR UPDATE); SQLite has one writer at a time and ignores the clause. The
     caller counts, stores the upload and commits inside that same transaction.
     """
     session.execute(select(Enrollment.id).where(Enrollment.user_id == user.id,
                                                 Enrollment.course_id == assignment.course_id).with_for_update())
+    if team_id is not None:
+        session.execute(select(Team.id).where(Team.id == team_id).with_for_update())
 
 
-def enforce_upload(session: Session, *, assignment: Assignment, user: User, now: datetime | None = None) -> None:
-    """Raise UploadRefused when the policy does not let this user upload now. Staff are never refused."""
+def enforce_upload(session: Session, *, assignment: Assignment, user: User, now: datetime | None = None,
+                   team_id: int | None = None) -> None:
+    """Raise UploadRefused when the policy does not let this user upload now. Staff are never refused. On a team
+    assignment (`team_id`: the student's team) the daily limit counts the team's uploads."""
     role = role_in_course(session, user=user, course_id=assignment.course_id)
     if role is not None and role.is_staff:
         return
-    lock_uploads(session, assignment=assignment, user=user)
+    lock_uploads(session, assignment=assignment, user=user, team_id=team_id)
     now = now or utcnow()
     policy = load_policy(session, assignment.id)
     extension = extensions_by_student(session, assignment.id).get(user.id)
-    recent = recent_uploads(session, assignment_id=assignment.id, user_id=user.id, now=now)
+    recent = recent_uploads(session, assignment_id=assignment.id, user_id=user.id, now=now, team_id=team_id)
     verdict = upload_verdict(policy, now=now, extension=extension, recent=recent)
     if verdict is not None:
         message = describe_refusal(verdict.refusal, retry_at=verdict.retry_at, limit=policy.max_per_day,

@@ -10,6 +10,7 @@ from gradeflow_core.blobs import BlobStore
 from gradeflow_protocol.bundles import AssignmentConfig, content_hash, pack, read_config
 from gradeflow_protocol.enums import ActivationCause
 from gradeflow_core.models import Assignment, AssignmentVersion, Course, User, VersionActivation
+from gradeflow_core.rubric import sync_questions
 
 
 def find_or_create_assignment(session: Session, *, course: Course, config: AssignmentConfig) -> Assignment:
@@ -55,4 +56,5 @@ def set_current(session: Session, assignment: Assignment, version: AssignmentVer
                                       regrade_run_id=run_id, cause=cause, activated_by=by))
     assignment.current_version_id = version.id
     assignment.title, assignment.kind, assignment.max_score = config.title, config.kind, config.points
+    sync_questions(session, assignment=assignment, config=config)  # a report's rubric: missing questions added
     session.flush()

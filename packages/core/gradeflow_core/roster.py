@@ -1,4 +1,4 @@
-"""Roster import from CSV (username, name, email, section, role[, sis_id]): idempotent, all or nothing, reported.
+"""Roster import from CSV (username, name, email, section, role[, sis_id, team]): idempotent, all or nothing, reported.
 
 - The first row names the columns (any order, any case); only `username` is required. Other columns are
   ignored and listed in the report.
@@ -8,6 +8,8 @@
 - Accounts are created without a usable password; the report carries an invitation token for every
   account that has never set one (see core/accounts.py).
 - Enrolled people missing from the file are listed, never removed.
+- `team` puts a student in that team of the course (created when missing; moved out of another team); a blank
+  cell leaves their team as it is (core/teams.py).
 """
 from __future__ import annotations
 
@@ -18,14 +20,15 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gradeflow_protocol.enums import Role, RosterAction
-from gradeflow_core.models import Course, Enrollment, User
+from gradeflow_core.models import Course, Enrollment, Team, User
+from gradeflow_core.teams import MAX_NAME, current_team, place_member
 from gradeflow_core.web_sessions import revoke_all_for_user
 
-COLUMNS = ("username", "name", "email", "section", "role", "sis_id")
+COLUMNS = ("username", "name", "email", "section", "role", "sis_id", "team")
 MAX_ROWS = 5000
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
 ROLE_WORDS = {"": Role.STUDENT, "student": Role.STUDENT, "ta": Role.TA, "instructor": Role.INSTRUCTOR}
@@ -44,6 +47,7 @@ class RosterRow:
     section: str = ""
     role: Role = Role.STUDENT
     sis_id: str = ""
+    team: str = ""  # blank: leave the student's team as it is
 
 
 @dataclass(frozen=True)
@@ -96,8 +100,13 @@ def _row(line: int, cells: dict[str, str]) -> RosterRow | RosterLine:
     email = cells.get("email", "")
     if email and "@" not in email:
         return RosterLine(line, username, RosterAction.ERROR, message=f"'{email}' is not an email address")
+    team = " ".join(cells.get("team", "").split())
+    if team and (role is not Role.STUDENT or len(team) > MAX_NAME):
+        return RosterLine(line, username, RosterAction.ERROR,
+                          message=f"team must be at most {MAX_NAME} characters" if role is Role.STUDENT
+                          else "only students are in teams: leave the team cell blank for TAs and instructors")
     return RosterRow(line=line, username=username, name=cells.get("name", "")[:200], email=email[:200],
-                     section=cells.get("section", "")[:64], role=role, sis_id=cells.get("sis_id", "")[:64])
+                     section=cells.get("section", "")[:64], role=role, sis_id=cells.get("sis_id", "")[:64], team=team)
 
 
 def parse_roster(text: str) -> tuple[list[RosterRow], list[RosterLine], list[str]]:
@@ -133,10 +142,11 @@ def _plan(session: Session, course: Course, row: RosterRow, importer: User) -> R
     """What importing one row would do (nothing is written here)."""
     user = session.scalar(select(User).where(User.username == row.username))
     if user is None:
-        return RosterLine(row.line, row.username, RosterAction.CREATED, (f"role: {row.role.value}",))
+        return RosterLine(row.line, row.username, RosterAction.CREATED,
+                          (f"role: {row.role.value}", *_team_change(session, course, None, row)))
     enrollment = session.scalar(select(Enrollment).where(Enrollment.user_id == user.id,
                                                          Enrollment.course_id == course.id))
-    changes = _user_changes(user, row)
+    changes = _user_changes(user, row) + _team_change(session, course, user, row)
     if enrollment is None:
         return RosterLine(row.line, row.username, RosterAction.ENROLLED, (f"role: {row.role.value}", *changes))
     if enrollment.role != row.role:
@@ -168,7 +178,35 @@ def _apply(session: Session, course: Course, row: RosterRow) -> User:
     if row.section:
         enrollment.section = row.section
     session.flush()
+    if row.team:
+        _put_in_team(session, course, user, row.team)
     return user
+
+
+def _team_change(session: Session, course: Course, user: User | None, row: RosterRow) -> list[str]:
+    """What the row's team cell would change: nothing when blank or already in that team."""
+    if not row.team:
+        return []
+    now = current_team(session, course_id=course.id, user_id=user.id) if user is not None else None
+    if now is not None and now.name.lower() == row.team.lower():
+        return []
+    new = "" if _team_named(session, course, row.team) is not None else " (new team)"
+    return [f"team: '{now.name if now else ''}' -> '{row.team}'{new}"]
+
+
+def _team_named(session: Session, course: Course, name: str) -> Team | None:
+    return session.scalar(select(Team).where(Team.course_id == course.id, func.lower(Team.name) == name.lower()))
+
+
+def _put_in_team(session: Session, course: Course, user: User, name: str) -> None:
+    team = _team_named(session, course, name)
+    if team is None:
+        team = Team(course_id=course.id, name=name)
+        session.add(team)
+        session.flush()
+    now = current_team(session, course_id=course.id, user_id=user.id)
+    if now is None or now.id != team.id:
+        place_member(session, team=team, student=user)
 
 
 def _not_in_file(session: Session, course: Course, rows: list[RosterRow]) -> list[str]:

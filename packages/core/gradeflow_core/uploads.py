@@ -11,7 +11,9 @@ from gradeflow_protocol.enums import SubmissionKind
 from gradeflow_protocol.safezip import UnsafeZip
 from gradeflow_protocol.zipsubmission import ZIP_EXTENSION, open_submission_zip
 
-EXTENSIONS = {".ipynb": SubmissionKind.NOTEBOOK, ".py": SubmissionKind.SCRIPT, ".csv": SubmissionKind.PREDICTIONS}
+EXTENSIONS = {".ipynb": SubmissionKind.NOTEBOOK, ".py": SubmissionKind.SCRIPT, ".csv": SubmissionKind.PREDICTIONS,
+              ".pdf": SubmissionKind.REPORT}
+PDF_MAGIC = b"%PDF-"
 # A .zip's kind is that of the notebook or script inside (gradeflow_protocol.zipsubmission).
 KNOWN_EXTENSIONS = (*EXTENSIONS, ZIP_EXTENSION)
 
@@ -43,10 +45,11 @@ def safe_filename(name: str) -> str:
 
 
 def check_upload(*, filename: str, data: bytes, accepted: list[str], max_bytes: int,
-                 size: int | None = None) -> CheckedUpload:
+                 size: int | None = None, max_pdf_bytes: int | None = None) -> CheckedUpload:
     """Validate an upload's name, size and content; raise UploadError with the fix.
 
     `size` is the whole upload's size when `data` was read only up to the limit (the message names the real size).
+    `max_pdf_bytes`: a report's own limit (submitting.pdf_limit), which replaces `max_bytes` for a .pdf.
     """
     name = safe_filename(filename or "")
     ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
@@ -56,6 +59,8 @@ def check_upload(*, filename: str, data: bytes, accepted: list[str], max_bytes: 
         raise UploadError(f"This assignment does not take {ext} files; upload one of: {', '.join(accepted)}.")
     if not data:
         raise UploadError("The file is empty.")
+    if ext == ".pdf":
+        return _check_pdf(name, data, max_bytes=max_pdf_bytes or max_bytes, size=size)
     if len(data) > max_bytes:
         raise UploadTooLarge(f"The file is {human_size(max(size or 0, len(data)))}; the limit is "
                              f"{human_size(max_bytes)}. Clear large outputs and try again.")
@@ -64,6 +69,17 @@ def check_upload(*, filename: str, data: bytes, accepted: list[str], max_bytes: 
     kind = EXTENSIONS[ext]
     _check_text(kind, data)
     return CheckedUpload(filename=name, kind=kind, data=data)
+
+
+def _check_pdf(name: str, data: bytes, *, max_bytes: int, size: int | None) -> CheckedUpload:
+    """A report: its size and its first bytes here; whether it opens is the worker's check (report_check.py)."""
+    if len(data) > max_bytes:
+        raise UploadTooLarge(f"The PDF is {human_size(max(size or 0, len(data)))}; the limit is "
+                             f"{human_size(max_bytes)}. Export it with compressed images and try again.")
+    if not data.startswith(PDF_MAGIC):
+        raise UploadError("This is not a PDF (it does not start with %PDF-). Export or print your report to PDF "
+                          "and upload that file.")
+    return CheckedUpload(filename=name, kind=SubmissionKind.REPORT, data=data)
 
 
 def _check_zip(data: bytes) -> SubmissionKind:

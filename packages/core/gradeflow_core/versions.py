@@ -201,9 +201,10 @@ def _points_problem(session: Session, version: AssignmentVersion, config: Assign
     for run in session.scalars(select(ValidationRun).where(ValidationRun.version_id == version.id)):
         got = run.submission.max_score
         if run.submission.status == SubmissionStatus.GRADED and got is not None and \
-                abs(got - config.points) > SCORE_TOLERANCE:
-            return (f"the checks' points add up to {got:g} but assignment.toml says points = {config.points:g}; "
-                    "make them agree")
+                abs(got - config.autograded_points) > SCORE_TOLERANCE:
+            rubric = f" minus the rubric's {config.rubric_points:g}" if config.rubric_points else ""
+            return (f"the checks' points add up to {got:g} but assignment.toml says points = {config.points:g}"
+                    f"{rubric}; make them agree")
     return None
 
 

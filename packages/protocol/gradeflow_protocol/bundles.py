@@ -149,6 +149,14 @@ class AssignmentConfig(BaseModel):
         """The part of `points` staff grade with the rubric (0 without a [report] section)."""
         return self.report.points if self.report is not None else 0.0
 
+    @property
+    def autograded_points(self) -> float:
+        """The part of `points` the checks give (what the reference must score); the rest is the rubric's. A
+        contest's submissions score the public metric, out of 1: its `points` come from the private board."""
+        if self.contest is not None:
+            return 1.0
+        return round(self.points - self.rubric_points, 6)
+
     def limits(self, defaults: Limits, caps: Limits) -> Limits:
         """This assignment's limits: defaults overridden by the config, clipped to the operator's caps."""
         wanted = {k: v for k, v in self.resources.model_dump().items() if v is not None and k != "queue"}

@@ -20,6 +20,8 @@ from gradeflow_api.queue import CeleryEnqueuer
 from gradeflow_api.reconciler import BrokerReconciler
 from gradeflow_api.polling import AnswerCache, QueuePositions, VerifiedTokens
 from gradeflow_api.routes import auth, contest, staff, submissions, worker
+from gradeflow_api.routes import teams as team_routes
+from gradeflow_api.routes import rubric
 from gradeflow_api.shedding import InFlight, LoadShedder
 from gradeflow_api.status_watch import PollShortcut, StatusWatch
 from gradeflow_core.blobs import LocalBlobStore
@@ -124,7 +126,7 @@ def create_api(settings: ApiSettings, *, enqueuer: Enqueuer | None = None, sweep
     app.state.enqueuer = enqueuer or CeleryEnqueuer(settings)
     install_load_limits(app, settings)
     for module in (auth, submissions, worker, staff,
-                   contest):
+                   contest, team_routes, rubric):
         app.include_router(module.router)
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict:

@@ -13,6 +13,7 @@ from gradeflow_api.schemas_staff import (ActivationLogEntry, AssignmentStaff, Re
                                          RosterReportPublic, StudentChangePublic, SubmissionRow, ValidationRunPublic,
                                          VersionPublic)
 from gradeflow_core.deadlines import extensions_by_student, load_policy, recent_uploads
+from gradeflow_core.teams import team_for_upload
 from gradeflow_protocol.enums import RegradeItemState
 from gradeflow_core.gradebook import Cell, Gradebook, cell_for
 from gradeflow_core.models import (Assignment, AssignmentVersion, Extension, ScoreOverride, Submission, User,
@@ -102,7 +103,9 @@ def standing(session: Session, *, assignment: Assignment, user: User, now: datet
     now = now or utcnow()
     policy = load_policy(session, assignment.id)
     extension = extensions_by_student(session, assignment.id).get(user.id)
-    recent = recent_uploads(session, assignment_id=assignment.id, user_id=user.id, now=now)
+    team = team_for_upload(session, assignment=assignment, user=user)  # a team's uploads count together
+    recent = recent_uploads(session, assignment_id=assignment.id, user_id=user.id, now=now,
+                            team_id=team.id if team is not None else None)
     verdict = upload_verdict(policy, now=now, extension=extension, recent=recent)
     deadline = student_deadline(policy, extension=extension)
     cell = cell_for(session, assignment=assignment, student=user)

@@ -19,6 +19,7 @@ class ApiSettings(CommonSettings):
 
     # Uploads
     max_upload_bytes: int = 5 * 1024 * 1024
+    max_report_bytes: int = 25 * 1024 * 1024  # a report (.pdf): min(this, the assignment's report.max_pdf_mb)
 
     # Grading reliability
     max_runs: int = 3  # claims of one submission before it is marked failed

@@ -10,12 +10,14 @@ from gradeflow_protocol.enums import RunOutcome, SubmissionKind
 from gradeflow_protocol.messages import CheckResult, JobSpec, Limits, ResultPost, RunFailure, RunReport
 from gradeflow_protocol.words import describe_failure, describe_later_failures, describe_outcome
 from gradeflow_graders.api import CheckSpec, KernelDied
-from gradeflow_graders.runner import load_checks, not_run, run_check
+from gradeflow_graders.runner import not_run, run_check
 from gradeflow_worker.sandbox.base import Sandbox, SandboxProcess, SandboxSpec
 from gradeflow_worker.cells import numbered_cells
+from gradeflow_worker.contest_run import bundle_checks, contest_config, grade_predictions, kernel_contest
 from gradeflow_worker.failures import Cell, StudentFile, classify, clean_traceback, empty_failure, mark_blocked
 from gradeflow_worker.environments import StudentEnvironment, resolve_environment
 from gradeflow_worker.kernel import ExecResult, ExecStatus, OutputSink, SandboxedKernel
+from gradeflow_worker.report_check import report_result
 from gradeflow_worker.restore import RestoredCell, load_restore_spec, log_lines, restore_locked_cells, run_note
 from gradeflow_worker.student import KernelStudent
 from gradeflow_worker.unpack import Submission, UnreadableSubmission, unpack_submission
@@ -71,8 +73,13 @@ def grade(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox
     """Grade one attempt, in a warm kernel from `pool` when one fits the job's limits and environment, else in one
     started now. Raises only for infrastructure failures (the caller retries); EnvironmentMissing when the job's
     environment is not built here."""
+    if job.kind is SubmissionKind.PREDICTIONS:  # a contest's .csv: scored in the harness, no kernel, no sandbox
+        return grade_predictions(job, submission=submission, bundle_dir=bundle_dir)
+    if job.kind is SubmissionKind.REPORT:  # a PDF: opened in a limited child, graded by staff with the rubric
+        return report_result(job, submission)
     began, began_epoch = time.monotonic(), time.time()
-    specs = load_checks(bundle_dir / "checks")
+    contest = contest_config(bundle_dir)
+    specs = bundle_checks(bundle_dir, contest)
     try:
         submitted = unpack_submission(filename=job.filename, kind=job.kind, data=submission)
     except UnreadableSubmission as exc:
@@ -103,6 +110,8 @@ def grade(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox
         student = StudentFile(submitted.filename, submitted.kind, tuple(numbered_cells(submitted.kind, cells_source)))
         state, checks = _drive(kernel, job, specs, student, record, deadline=start + job.limits.time_limit_s,
                                progress=progress)
+        scored, contest_result = kernel_contest(kernel, contest=contest, job=job, bundle_dir=bundle_dir,
+                                                sink=record.check_out, log=record.log.append)
         state.notes += [run_note(restored)] if restored else []
         record.capture(kernel.process)
     finally:
@@ -111,7 +120,8 @@ def grade(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox
             slot.close()
             record.log.append(f"timing: sandbox closed in {time.monotonic() - closing:.3f} s; "
                               f"harness ended at epoch {time.time():.3f}")
-    return _result(job, state, checks, record, wall=time.monotonic() - start)
+    result = _result(job, state, checks + scored, record, wall=time.monotonic() - start)
+    return result.model_copy(update={"contest": contest_result}) if contest_result else result
 
 
 def _prepared(submitted: Submission, bundle_dir: Path) -> tuple[bytes, list[RestoredCell]]:

@@ -112,7 +112,18 @@ def __gf_serve(_request, _dir, _nonce):
                 pass
         return seeded
 
+    def _file(name, cap):
+        import base64
+        for folder in (_os.getcwd(), _os.path.expanduser("~")):
+            path = _os.path.join(folder, name)
+            if _os.path.isfile(path):
+                with open(path, "rb") as fh:
+                    return base64.b64encode(fh.read(cap + 1)).decode("ascii")
+        return None
+
     def _answer(req, op):
+        if op == "file":
+            return _file(req["name"], req["cap"])
         if op == "has":
             return req["name"] in _g
         if op == "get":
@@ -149,8 +160,9 @@ def request_code(request: dict, *, ipc_inside: str, nonce: str, define: bool = T
     """Python source that serves `request` in the kernel and writes out-<nonce>.json.
 
     Ops: has, get, eval, define, call (function, args, kwargs), method (target, path, args, kwargs, no_grad),
-    attr (target, path), seed (value). Arguments decode as the codec encoded them (.npy arrays, Refs, Tensors);
-    the value goes back through JSON and .npy (torch tensors as numpy arrays of their dtype).
+    attr (target, path), seed (value), file (name, cap: up to cap + 1 bytes of a file in the working folder, else
+    the home, as base64; None when neither holds one). Arguments decode as the codec encoded them (.npy arrays,
+    Refs, Tensors); the value goes back through JSON and .npy (torch tensors as numpy arrays of their dtype).
 
     With `define` the server function is (re)defined first; without, the request is a single call of the one a
     previous request left (compiling the server is most of a request's cost: ~15 of ~20 ms). The student's code

@@ -1,6 +1,8 @@
 """KernelStudent: the narrow handle checks use to reach the student's live kernel."""
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import secrets
 import time
@@ -14,6 +16,7 @@ from gradeflow_worker.kernel import ExecStatus, OutputSink, SandboxedKernel
 from gradeflow_worker.kernel_snippets import NEEDS_TORCH, SERVER_NAME, request_code
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FILENAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _PATH = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*|[0-9]{1,6})(\.([A-Za-z_][A-Za-z0-9_]*|[0-9]{1,6}))*$")
 
 
@@ -69,6 +72,22 @@ class KernelStudent:
         the names of what was seeded."""
         value = _checked_seed(value)
         return self._request({"op": "seed", "value": value}, label="seeding the random generators")
+
+    def read_file(self, name: str, *, cap: int) -> bytes | None:
+        """A file the student's code wrote in its working folder (else its home): at most cap + 1 bytes (more
+        than cap: the caller reports it as too large), or None when there is none. The reply is hostile: base64
+        text, length-checked before and after decoding."""
+        value = self._request({"op": "file", "name": _checked_filename(name), "cap": int(cap)},
+                              label=f"reading {name}")
+        if value is None:
+            return None
+        if not isinstance(value, str) or len(value) > 4 * ((cap + 1) // 3 + 1):
+            raise StudentValueError(f"{name} did not come back as the file's bytes")
+        try:
+            data = base64.b64decode(value, validate=True)
+        except binascii.Error:
+            raise StudentValueError(f"{name} did not come back as the file's bytes") from None
+        return data[:cap + 1]
 
     def _call(self, request: dict, args: tuple, kwargs: dict, *, label: str) -> Any:
         nonce = secrets.token_hex(8)
@@ -129,6 +148,13 @@ class KernelStudent:
 def _checked_name(name: str) -> str:
     if not _NAME.match(name):
         raise ValueError(f"not a Python name: {name!r}")
+    return name
+
+
+def _checked_filename(name: str) -> str:
+    """A plain file name (no folder, not '.' or '..')."""
+    if not isinstance(name, str) or not _FILENAME.fullmatch(name) or set(name) == {"."}:
+        raise ValueError(f"not a plain file name: {name!r}")
     return name
 
 

@@ -177,6 +177,15 @@ def test_every_staff_route_is_in_the_matrix(api):
                "/api/v1/assignments/{assignment_id}/overrides", "/api/v1/courses/{course}/gradebook",
                "/api/v1/queue", "/api/v1/assignments/{assignment_id}/submissions",
                "/api/v1/submissions/{submission_id}/retry"}
+    covered |= {"/api/v1/courses/{course}/team-settings", "/api/v1/courses/{course}/teams",  # test_teams_api.py
+                "/api/v1/teams/{team_id}", "/api/v1/teams/{team_id}/members",
+                "/api/v1/teams/{team_id}/members/{username}", "/api/v1/courses/{course}/invitations",
+                "/api/v1/invitations/{invitation_id}/accept", "/api/v1/invitations/{invitation_id}/decline",
+                "/api/v1/courses/{course}/team/leave"}
+    covered |= {"/api/v1/assignments/{assignment_id}/rubric", "/api/v1/rubric/questions/{question_id}/items",
+                "/api/v1/rubric/items/{item_id}", "/api/v1/submissions/{submission_id}/rubric",  # test_rubric_api.py
+                "/api/v1/assignments/{assignment_id}/rubric/release",
+                "/api/v1/assignments/{assignment_id}/rubric/unrelease", "/api/v1/submissions/{submission_id}/report.pdf"}
     assert paths - spine - {p for p in paths if p.startswith("/api/v1/worker/")} == covered
 
 

@@ -4,6 +4,8 @@ Its checks must score the reference (solution) full marks, the starter 0 (or exp
 `starter_score`), and every known-wrong submission in wrong/ exactly the score recorded in expected.toml's
 [scores], whatever the seed. Run in-process with the fake student handle and the harness's own runner.
 
+A contest (a [contest] section) is scored by the worker's contest scoring instead: see the end of this module.
+
 Collection only lists folders, so a half-written assignment fails its own tests without breaking the others.
 """
 from __future__ import annotations
@@ -86,7 +88,7 @@ def test_reference_scores_full_marks(folder, seed):
     solution = submission(folder, "solution")
     assert solution is not None, f"{folder.name} has no solution.ipynb or solution.py"
     score, results = grade(folder, solution, seed)
-    assert score == pytest.approx(read_config(folder).points, abs=1e-9), describe(results)
+    assert score == pytest.approx(read_config(folder).autograded_points, abs=1e-9), describe(results)
 
 
 @pytest.mark.parametrize(("folder", "seed"), BY_SEED)
@@ -118,10 +120,55 @@ def test_every_wrong_submission_has_a_recorded_score(folder):
 
 @pytest.mark.parametrize("folder", BY_FOLDER)
 def test_points_sum_to_the_assignment_points(folder):
-    assert sum(spec.points for spec in checks(folder)) == pytest.approx(read_config(folder).points, abs=1e-9)
+    assert sum(spec.points for spec in checks(folder)) == pytest.approx(read_config(folder).autograded_points,
+                                                                        abs=1e-9)
 
 
 @pytest.mark.parametrize("folder", BY_FOLDER)
 def test_check_names_are_unique(folder):
     names = [spec.name for spec in checks(folder)]
     assert len(names) == len(set(names)), names
+
+
+# --- Contests: folders with a [contest] section are scored by their predictions, with the worker's own scoring (no
+# checks needed). The reference solution.csv must score full marks and each wrong/*.csv its recorded score.
+
+CONTESTS = [pytest.param(p, id=p.name) for p in sorted(ASSIGNMENTS.iterdir())
+            if (p / "assignment.toml").is_file() and read_config(p).contest is not None]
+
+
+def contest_score(folder: Path, path: Path, seed: int):
+    """The ResultPost the worker posts for this predictions file (gradeflow_worker.contest_run, no kernel)."""
+    from gradeflow_protocol.enums import SubmissionKind
+    from gradeflow_protocol.messages import JobSpec, Limits
+    from gradeflow_worker.contest_run import grade_predictions
+
+    job = JobSpec(submission_id=1, attempt=1, kind=SubmissionKind.PREDICTIONS, filename=path.name,
+                  submission_sha256="0" * 64, bundle_sha256="0" * 64, assignment_slug=folder.name, limits=Limits(),
+                  seed=seed)
+    return grade_predictions(job, submission=path.read_bytes(), bundle_dir=folder)
+
+
+@pytest.mark.parametrize("folder", CONTESTS)
+def test_a_contests_reference_and_known_wrong_files_score_as_recorded(folder):
+    from gradeflow_core.bundle_lint import lint_folder
+
+    lint = lint_folder(folder)  # what publishing and `gradeflow assignment validate` check first
+    assert [ref.label for ref in lint.references if ref.label.endswith(".csv")] == \
+        [ref.label for ref in lint.references], "a contest's references are predictions files"
+    recorded = expected(folder).get("scores", {})
+    wrong = sorted(p.name for p in (folder / "wrong").iterdir() if p.name != "expected.toml")
+    assert wrong == sorted(recorded)
+    for seed in SEEDS:
+        for ref in lint.references:
+            result = contest_score(folder, ref.path, seed)
+            assert result.score == pytest.approx(ref.expected, abs=1e-9), (ref.label, result.checks)
+            assert result.max_score == pytest.approx(read_config(folder).points, abs=1e-9)
+
+
+@pytest.mark.parametrize("folder", CONTESTS)
+def test_a_contests_answers_stay_out_of_the_sandbox(folder):
+    contest = read_config(folder).contest
+    public = folder / "data" / "public"
+    assert (folder / contest.solution).is_file() and not (folder / contest.solution).is_relative_to(public)
+    assert not any(p.name.startswith("solution") for p in public.rglob("*")) if public.is_dir() else True

@@ -3,7 +3,6 @@ bootstrap interval and the Ladder; the wafer-defects data generator is determini
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,9 +28,14 @@ PERFECT = [f"{i},{label}" for i, label in zip(SOLUTION.ids, SOLUTION.labels)]
     (csv_of([*PERFECT[:2], "a,y", *PERFECT[2:]]), r"row 4: id 'a' appears twice \(first at row 2\)"),
     (csv_of(["a,w", *PERFECT[1:]]), r"row 2: the label is 'w'; expected one of x, y, z"),
     (csv_of(["a,", *PERFECT[1:]]), r"row 2: the label is empty"),
-    (csv_of([*PERFECT, "g,x"]), r"row 8: unknown id 'g'"),
-    (csv_of([*PERFECT, *PERFECT, *PERFECT]), r"row 8: id 'a' appears twice"),
-    (csv_of([*PERFECT] + [f"n{k},x" for k in range(30)]), r"row 24: too many rows: the test set has 6 ids"),
+    (csv_of([*PERFECT, "g,x"]), r"row 8: too many rows: every one of the test set's 6 ids already has its"),
+    (csv_of([*PERFECT, *PERFECT, *PERFECT]), r"row 8: too many rows"),
+    (csv_of([*PERFECT[:3]] + [f"n{k},x" for k in range(30)]), r"row 5: unknown id 'n0'"),
+    (csv_of([*PERFECT[:3], *PERFECT[:3]]), r"row 5: id 'a' appears twice \(first at row 2\)"),
+    (csv_of(PERFECT, header="id;label"), r"row 1: the header is 'id;label'; .* separates fields with semicolons"),
+    (csv_of(PERFECT, header="id\tlabel"), r"separates fields with tabs: save it with commas"),
+    (b"\n\n", r"the file is empty"),
+    (b'id,label\n"a,x\n', r"not a valid CSV"),
     (csv_of(["q,x", *PERFECT[1:]]), r"row 2: unknown id 'q'"),
     (csv_of(["a,x,1", *PERFECT[1:]]), r"row 2: 3 fields; expected 2"),
     ("id,label\na,\u00e9\n".encode("latin-1"), r"not UTF-8 text \(byte 11, line 2\)"),
@@ -126,8 +130,51 @@ def test_the_wafer_data_is_deterministic_imbalanced_and_its_sample_scores(tmp_pa
     assert {"Public", "Private"} == set(solution.usage)
 
 
-def test_reading_stops_at_a_cap_far_past_the_test_sets_size():
-    from gradeflow_graders.contest import _rows
+def test_the_first_problem_is_reported_before_the_rest_is_read():
+    """A file is validated as it is read: a bad row early is reported even when a later row would fail too."""
+    data = csv_of(["a,w", *PERFECT[1:], *PERFECT * 1000])
+    with pytest.raises(PredictionsError, match=r"^row 2: the label is 'w'"):
+        parse_predictions(data, SOLUTION, Metric.ACCURACY)
 
-    with pytest.raises(PredictionsError, match=r"row 5: too many rows: the test set has 2 ids"):
-        _rows("id,label\n" + "a,x\n" * 10, limit=2, cap=3)
+
+def test_the_vectorised_bootstrap_scores_every_resample_as_scikit_learn_does():
+    from gradeflow_graders.contest import Predictions, _label_scores, _metric_value
+
+    rng = np.random.default_rng(3)
+    solution = Solution(ids=tuple(f"i{k}" for k in range(80)), labels=tuple(rng.choice(["p", "q", "r", "s"], 80)),
+                        usage=tuple([PUBLIC, PRIVATE] * 40))
+    guesses = Predictions(labels=tuple(rng.choice(["p", "q", "r"], 80)), probabilities=None)  # "s" never guessed
+    samples = rng.choice(np.arange(80), size=(40, 25))
+    for metric in (Metric.ACCURACY, Metric.MACRO_F1):
+        fast = _label_scores(metric, guesses, solution, samples)
+        slow = [_metric_value(metric, solution.labels, guesses, rows, solution.classes) for rows in samples]
+        assert np.allclose(fast, slow, rtol=0, atol=1e-12), metric
+
+
+def test_the_committed_wafer_data_is_what_the_seed_regenerates(tmp_path):
+    """assignments/wafer-defects/data and hidden are make_data.py's output for its default seed, byte for byte."""
+    folder = REPO / "assignments" / "wafer-defects"
+    spec = importlib.util.spec_from_file_location("make_data", folder / "make_data.py")
+    make_data = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_data)
+    make_data.generate(tmp_path)
+    made = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    committed = sorted(p.relative_to(folder) for d in ("data", "hidden") for p in (folder / d).rglob("*")
+                       if p.is_file())
+    assert made == committed
+    for name in made:
+        assert (tmp_path / name).read_bytes() == (folder / name).read_bytes(), name
+    assert sum((folder / name).stat().st_size for name in committed) < 2_000_000  # commit-sized
+    assert (folder / "wrong" / "sample_submission.csv").read_bytes() == \
+        (folder / "data" / "public" / "sample_submission.csv").read_bytes()
+
+
+def test_a_non_utf8_csv_is_refused_at_upload_with_the_fix():
+    """An upload that is not UTF-8 never reaches the worker: nothing is stored, so nothing counts."""
+    from gradeflow_core.uploads import UploadError, check_upload
+
+    with pytest.raises(UploadError, match=r"not UTF-8 text \(byte 16 is invalid\)\. Save it as UTF-8"):
+        check_upload(filename="predictions.csv", data="id,label\nw0000,n\u00f6ne\n".encode("latin-1"),
+                     accepted=[".csv", ".ipynb"], max_bytes=10_000_000)
+    assert check_upload(filename="predictions.csv", data=b"\xef\xbb\xbfid,label\n", accepted=[".csv"],
+                        max_bytes=100).kind.value == "predictions"

@@ -19,6 +19,7 @@ from gradeflow_core import submitting
 from gradeflow_core.deadlines import UploadRefused
 from gradeflow_core.models import Submission, utcnow
 from gradeflow_core.submitting import Upload
+from gradeflow_core.teams import sees_submission
 from gradeflow_core.uploads import UploadError, UploadTooLarge
 from gradeflow_protocol.enums import SubmissionPurpose, UploadRefusal
 
@@ -59,11 +60,12 @@ def read_upload(file: UploadFile, max_bytes: int) -> Upload:
                         429: {"description": "daily limit reached; Retry-After and the message say when"}})
 def submit(assignment: VisibleAssignment, file: UploadFile, session: SessionDep, user: CurrentUser,
            settings: SettingsDep, blobs: BlobsDep, enqueuer: EnqueuerDep) -> SubmissionPublic:
-    upload = read_upload(file, settings.max_upload_bytes)  # read first: the policy check and commit are one step
+    # read first: the policy check and commit are one step (up to the larger of the code and report caps)
+    upload = read_upload(file, max(settings.max_upload_bytes, settings.max_report_bytes))
     try:
         submission = submitting.submit(session, assignment=assignment, user=user, upload=upload, blobs=blobs,
                                        enqueuer=enqueuer, secret=settings.secret_key,
-                                       max_bytes=settings.max_upload_bytes)
+                                       max_bytes=settings.max_upload_bytes, max_report_bytes=settings.max_report_bytes)
     except (UploadRefused, UploadError) as exc:
         raise upload_error(exc) from None
     return submission_public(session, submission)
@@ -117,10 +119,11 @@ async def get_submission(submission_id: RowId, request: Request, token: Annotate
     return Response(body, media_type="application/json", headers=headers)
 
 
-@router.get("/submissions", response_model=list[SubmissionPublic], summary="The caller's own submissions, newest first")
+@router.get("/submissions", response_model=list[SubmissionPublic],
+            summary="The caller's own submissions (and their teams', sent while a member), newest first")
 def my_submissions(session: SessionDep, user: CurrentUser,
                    assignment_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None) -> list[SubmissionPublic]:
-    query = select(Submission).where(Submission.user_id == user.id, Submission.purpose == SubmissionPurpose.STUDENT)
+    query = select(Submission).where(sees_submission(user.id), Submission.purpose == SubmissionPurpose.STUDENT)
     query = query.order_by(Submission.id.desc())
     if assignment_id is not None:
         query = query.where(Submission.assignment_id == assignment_id)

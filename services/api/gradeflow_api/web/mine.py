@@ -10,6 +10,7 @@ from gradeflow_core.deadlines import load_policy
 from gradeflow_core.gradebook import build_cells, cell_for
 from gradeflow_core.models import Assignment, Submission, User
 from gradeflow_core.submission_list import Paging, paginate
+from gradeflow_core.teams import sees_submission, was_member_when_sent
 from gradeflow_protocol.enums import (
     CountedSubmission,
     SubmissionPurpose,
@@ -51,8 +52,8 @@ def counted_ids(session: Session, *, user: User, assignment_ids: set[int]) -> fr
 
 def own_page(session: Session, *, user: User, page: int, assignment_id: int | None = None,
              per_page: int = PER_PAGE) -> OwnPage:
-    """One page of the user's own submissions, newest first."""
-    query = select(Submission).where(Submission.user_id == user.id, Submission.purpose == SubmissionPurpose.STUDENT)
+    """One page of the user's own submissions (and their teams', sent while they were a member), newest first."""
+    query = select(Submission).where(sees_submission(user.id), Submission.purpose == SubmissionPurpose.STUDENT)
     if assignment_id is not None:
         query = query.where(Submission.assignment_id == assignment_id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -79,8 +80,9 @@ def counted_note(session: Session, *, submission: Submission, viewer: User) -> C
     if submission.purpose != SubmissionPurpose.STUDENT:
         return None
     policy = load_policy(session, submission.assignment_id)
-    cell = cell_for(session, assignment=submission.assignment, student=submission.user)
-    own = submission.user_id == viewer.id
+    own = submission.user_id == viewer.id or was_member_when_sent(session, user_id=viewer.id, submission=submission)
+    owner = viewer if own else submission.user  # a team's submission: the viewing member's own standing
+    cell = cell_for(session, assignment=submission.assignment, student=owner)
     whose = "your" if own else f"{submission.user.username}'s"
     counts = cell.submission_id == submission.id
     if counts:
@@ -92,7 +94,7 @@ def counted_note(session: Session, *, submission: Submission, viewer: User) -> C
     else:
         text = "Not counted."
     chosen = policy.counted is CountedSubmission.CHOSEN
-    pick = pick_for(session, assignment_id=submission.assignment_id, user_id=submission.user_id) if chosen else None
+    pick = pick_for(session, assignment_id=submission.assignment_id, user_id=owner.id) if chosen else None
     problem = pick_problem(session, submission=submission, user=viewer) if chosen and own else None
     graded = submission.status == SubmissionStatus.GRADED
     return CountedNote(text=text, counts=counts, counted_id=cell.submission_id,

@@ -17,6 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gradeflow_api.web.deps import LoginRequired, PageError, get_page_user
 from gradeflow_api.web.pages import contest, instructor, login, overrides, staff, student
+from gradeflow_api.web.pages import teams as team_pages
+from gradeflow_api.web.pages import rubric as rubric_pages
 from gradeflow_api.web.render import HERE, page
 
 log = logging.getLogger(__name__)
@@ -82,7 +84,7 @@ def install_pages(app: FastAPI) -> None:
     """Mount the pages (and their static files) on the app."""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (login, student, staff, instructor, overrides,
-                   contest):
+                   contest, team_pages, rubric_pages):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(PageError, _page_error)

@@ -15,6 +15,7 @@ from gradeflow_core.deadlines import extensions_by_student, load_policy
 from gradeflow_protocol.enums import CountedSubmission, LateMode, SubmissionPurpose
 from gradeflow_core.models import Assignment, Course, Submission, User
 from gradeflow_core.policy import Policy, lateness
+from gradeflow_core.teams import current_members, current_team, is_team_assignment, sees_submission
 from gradeflow_protocol.words import describe_counted, describe_lateness
 
 
@@ -29,6 +30,7 @@ class AssignmentSummary:
     latest: Submission | None
     counted_rule: str = ""  # which submission counts, in words
     replace_warning: str = ""  # shown beside the upload form when a new upload would replace the counted score
+    team_note: str = ""  # on a team assignment: whose work an upload is ("for Team Alpha" / "alone")
 
     @property
     def due_at(self) -> datetime | None:
@@ -86,7 +88,7 @@ def replace_warning(policy: Policy, standing: Standing, *, max_score: float, pic
 
 def assignment_summary(session: Session, *, user: User, assignment: Assignment) -> AssignmentSummary:
     policy = load_policy(session, assignment.id)
-    mine = list(session.scalars(select(Submission).where(Submission.user_id == user.id,
+    mine = list(session.scalars(select(Submission).where(sees_submission(user.id),
                                                          Submission.assignment_id == assignment.id,
                                                          Submission.purpose == SubmissionPurpose.STUDENT)
                                 .order_by(Submission.id.desc())))
@@ -98,7 +100,20 @@ def assignment_summary(session: Session, *, user: User, assignment: Assignment) 
                              submissions=len(mine), latest=mine[0] if mine else None,
                              counted_rule=describe_counted(policy.counted),
                              replace_warning=replace_warning(policy, mine_now, max_score=assignment.max_score,
-                                                             picked=picked))
+                                                             picked=picked),
+                             team_note=team_note(session, assignment=assignment, user=user))
+
+
+def team_note(session: Session, *, assignment: Assignment, user: User) -> str:
+    """On a team assignment, whose work an upload is; empty otherwise."""
+    if not is_team_assignment(assignment):
+        return ""
+    team = current_team(session, course_id=assignment.course_id, user_id=user.id)
+    if team is None:
+        return ("This is a team assignment, but you are not in a team: you submit alone. "
+                "Join a team on the course's Team page first to submit with it.")
+    names = ", ".join(m.username for m in current_members(session, team.id))
+    return f"This is a team assignment: you submit for {team.name} ({names}); every member sees it and gets its score."
 
 
 def assignment_rows(session: Session, *, user: User, course: Course, staff: bool) -> list[AssignmentSummary]:

@@ -12,7 +12,7 @@ from gradeflow_api.polling import not_modified, poll_headers, submission_etag
 from gradeflow_core import submitting
 from gradeflow_core.counting import PickRefused, pick_submission
 from gradeflow_core.deadlines import UploadRefused
-from gradeflow_core.submitting import Upload
+from gradeflow_core.submitting import Upload, pdf_limit
 from gradeflow_core.uploads import UploadError, UploadTooLarge
 from gradeflow_protocol.enums import PickRefusal, SubmissionStatus, UploadRefusal
 from gradeflow_protocol.bundles import AssignmentConfig
@@ -23,9 +23,11 @@ from gradeflow_api.web.deps import AssignmentDep, CourseDep, CsrfChecked, PageEr
 from gradeflow_api.web.math import notebook_markdown, render_statement
 from gradeflow_api.web.mine import counted_note, own_page, page_number
 from gradeflow_api.web.pages.login import see_other
+from gradeflow_api.web.pages.rubric import report_section
 from gradeflow_api.web.render import page
 from gradeflow_api.present_staff import submission_desk
 from gradeflow_core.course_stats import course_stats
+from gradeflow_core.models import Team
 from gradeflow_protocol.enums import SubmissionPurpose
 from gradeflow_api.web.summary import assignment_rows, assignment_summary, submission_lateness
 
@@ -41,6 +43,14 @@ def course_page(request: Request, found: CourseDep, session: SessionDep, user: P
     return page(request, "course.html", course=found.course, role=found.role, rows=rows)
 
 
+def _page_limit(config: AssignmentConfig | None, settings) -> int:
+    """The size the upload form checks before sending: a report's limit when the assignment takes PDFs (the
+    server checks each kind against its own)."""
+    if config is None or ".pdf" not in config.accepted_extensions():
+        return settings.max_upload_bytes
+    return max(settings.max_upload_bytes, pdf_limit(config, max_report_bytes=settings.max_report_bytes))
+
+
 def _assignment_page(request: Request, found, session, user, settings, *, error: str = "", status_code: int = 200):
     assignment = found.assignment
     version = assignment.current_version
@@ -50,7 +60,8 @@ def _assignment_page(request: Request, found, session, user, settings, *, error:
     statement = demote_headings(statement, below=2)  # under the page's h1 and its h2 sections
     return page(request, "assignment.html", status_code=status_code, course=assignment.course, role=found.access.role,
                 assignment=assignment, version=version, statement=statement,
-                accepts=config.accepted_extensions() if config else [], max_bytes=settings.max_upload_bytes,
+                accepts=config.accepted_extensions() if config else [], max_bytes=_page_limit(config, settings),
+                contest=config.contest if config else None,
                 summary=assignment_summary(session, user=user, assignment=assignment),
                 history=own_page(session, user=user, assignment_id=assignment.id,
                                  page=page_number(request.query_params.get("page"))), error=error)
@@ -81,11 +92,12 @@ def upload(request: Request, found: AssignmentDep, file: Annotated[UploadFile, F
     A sync route: the spooled file and the database are read on a worker thread, never on the event loop."""
     if found.assignment.current_version_id is None:
         raise PageError(409, "This assignment is not published yet.")
-    upload = Upload(filename=file.filename or "", data=file.file.read(settings.max_upload_bytes + 1),
-                    size=file.size)
+    largest = max(settings.max_upload_bytes, settings.max_report_bytes)  # a report may be bigger than code
+    upload = Upload(filename=file.filename or "", data=file.file.read(largest + 1), size=file.size)
     try:  # the same use case as the API's upload: policy gate, validation, storage, queue
         created = submitting.submit(session, assignment=found.assignment, user=user, upload=upload, blobs=blobs,
-                                    enqueuer=enqueuer, secret=settings.secret_key, max_bytes=settings.max_upload_bytes)
+                                    enqueuer=enqueuer, secret=settings.secret_key, max_bytes=settings.max_upload_bytes,
+                                    max_report_bytes=settings.max_report_bytes)
     except (UploadRefused, UploadError) as exc:
         session.rollback()
         return _assignment_page(request, found, session, user, settings, error=str(exc),
@@ -102,6 +114,8 @@ def _refusal_status(exc: UploadRefused | UploadError) -> int:
 
 def _submitted_text(blobs, submission) -> tuple[str, str]:
     """(kind, safe HTML or text) of what the student sent: a notebook rendered and sanitised, else plain text."""
+    if submission.kind == "report":  # a PDF: downloaded (web/pages/rubric.py), never shown as text
+        return "report", ""
     data = blobs.get(submission.blob_sha256)
     if is_zip_name(submission.filename):
         return "text", zip_listing(data)
@@ -122,8 +136,11 @@ def _submission_page(request: Request, found, session, blobs, user, *, pick_erro
                 role=found.role, submission=submission, assignment=submission.assignment, staff_view=found.staff_view,
                 live=views.live_status(session, submission, staff=found.staff_view),
                 lateness=submission_lateness(session, submission), submitted_kind=kind, submitted=submitted,
-                counted=counted_note(session, submission=submission, viewer=user), pick_error=pick_error,
-                desk=submission_desk(session, submission) if _on_desk(found) else None)
+                counted=counted_note(session, submission=submission, viewer=user) if kind != "report" else None,
+                pick_error=pick_error,  # a report counts through the rubric (the _report.html section)
+                desk=submission_desk(session, submission) if _on_desk(found) else None,
+                team=session.get(Team, submission.team_id) if submission.team_id is not None else None,
+                report=report_section(session, submission, staff=found.staff_view))
 
 
 def _on_desk(found) -> bool:
