@@ -13,15 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import require
-from tests.integration.test_web import (  # noqa: F401
-    GRADED,
-    GRADING_TIMEOUT_MS,
-    browser,
-    context,
-    page,
-    sign_in,
-    upload,
-)
+from tests.integration.test_web import GRADED, GRADING_TIMEOUT_MS, browser, sign_in, upload  # noqa: F401
 from tests.pdf_bytes import make_pdf
 from tests.stack import start_stack
 

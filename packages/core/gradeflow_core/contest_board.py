@@ -21,23 +21,9 @@ from gradeflow_protocol.words import describe_contest_refusal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gradeflow_core.leaderboard import (
-    MAX_PICKS,
-    BoardRow,
-    ScoredEntry,
-    private_board,
-    public_board,
-)
-from gradeflow_core.models import (
-    Assignment,
-    ContestPick,
-    ContestReveal,
-    ContestScore,
-    Submission,
-    Team,
-    TeamMembership,
-    User,
-)
+from gradeflow_core.leaderboard import MAX_PICKS, BoardRow, ScoredEntry, private_board, public_board
+from gradeflow_core.models import Assignment, ContestPick, ContestReveal, ContestScore, Submission, Team, User
+from gradeflow_core.teams import current_team
 
 
 class ContestRefused(Exception):
@@ -79,17 +65,12 @@ def owner_of(submission: Submission) -> str:
     return f"team:{submission.team_id}" if submission.team_id is not None else f"user:{submission.user_id}"
 
 
-def current_team_id(session: Session, *, course_id: int, user_id: int) -> int | None:
-    return session.scalar(select(TeamMembership.team_id).join(Team, Team.id == TeamMembership.team_id).where(
-        TeamMembership.user_id == user_id, TeamMembership.left_at.is_(None), Team.course_id == course_id))
-
-
 def owners_of_user(session: Session, *, assignment: Assignment, user: User) -> set[str]:
     """The owner keys whose entries count as this student's: their own, and their current team's."""
     owners = {f"user:{user.id}"}
-    team_id = current_team_id(session, course_id=assignment.course_id, user_id=user.id)
-    if team_id is not None:
-        owners.add(f"team:{team_id}")
+    team = current_team(session, course_id=assignment.course_id, user_id=user.id)
+    if team is not None:
+        owners.add(f"team:{team.id}")
     return owners
 
 

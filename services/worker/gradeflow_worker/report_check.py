@@ -50,7 +50,8 @@ def check_pdf(data: bytes, *, time_s: float = TIME_LIMIT_S, memory_mb: int = MEM
                                 "that file.")
     try:
         done = subprocess.run([sys.executable, "-I", "-m", "gradeflow_worker.report_check", str(memory_mb),
-                               str(time_s)], input=data, capture_output=True, timeout=time_s, start_new_session=True)
+                               str(time_s)], input=data, capture_output=True, timeout=time_s, start_new_session=True,
+                              check=False)
     except subprocess.TimeoutExpired:  # run() kills the child before raising
         return PdfVerdict(None, f"The PDF took more than {time_s:g} s to open; it may be damaged. Export it "
                                 "again (File > Export as PDF) and upload the new file.")

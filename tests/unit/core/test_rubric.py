@@ -99,7 +99,7 @@ def test_publishing_creates_the_questions_once_and_adds_missing_ones_by_title(st
 def test_scores_follow_items_edits_and_clamps_for_every_submission(staff_db, tmp_path):
     session, blobs, world = staff_db
     assignment = publish_report(session, blobs, world, tmp_path)
-    method, results = questions(session, assignment.id)
+    method, _ = questions(session, assignment.id)
     ids = items_of(session, method)
     tina = world.users["tina"]
     a = received(session, upload(session, assignment, world.users["alice"]))
