@@ -74,7 +74,7 @@ def _checks_problems(folder: Path) -> list[str]:
 def _file_problem(path: Path, label: str, config: AssignmentConfig) -> str | None:
     try:
         check_upload(filename=path.name, data=path.read_bytes(), accepted=config.accepted_extensions(),
-                     max_bytes=MAX_REFERENCE_BYTES)
+                     max_bytes=MAX_REFERENCE_BYTES, notebooks=config.notebooks)
     except UploadError as exc:
         return f"{label}: {exc}"
     return None

@@ -131,9 +131,15 @@ def standing(session: Session, *, assignment: Assignment, user: User) -> Standin
                     revealed=view.revealed)
 
 
-def reveal(session: Session, *, assignment: Assignment, user: User, now: datetime | None = None) -> ContestReveal:
-    """Show the private board to students and feed the gradebook; only after the contest's deadline."""
-    require_contest(assignment)
+def reveal(session: Session, *, assignment: Assignment, user: User, grading: ContestGrading | None = None,
+           now: datetime | None = None) -> ContestReveal:
+    """Show the private board to students and feed the gradebook (by rank or by thresholds: the instructor's
+    choice, else assignment.toml's); only after the contest's deadline."""
+    config = require_contest(assignment)
+    grading = grading or config.grading
+    if grading is ContestGrading.THRESHOLDS and not config.thresholds:
+        raise ValueError("this contest has no thresholds in assignment.toml ([contest] thresholds = "
+                         "[[score, fraction], ...]); grade by rank, or publish thresholds first")
     now = now or utcnow()
     policy = load_policy(session, assignment.id)
     closes = picks_close_at(policy)
@@ -141,15 +147,16 @@ def reveal(session: Session, *, assignment: Assignment, user: User, now: datetim
         raise refused(ContestRefusal.NOT_CLOSED, closed_at=closes)
     row = session.scalar(select(ContestReveal).where(ContestReveal.assignment_id == assignment.id))
     if row is None:
-        row = ContestReveal(assignment_id=assignment.id, revealed_at=now, revealed_by=user.id,
-                            gradebook_mode=require_contest(assignment).grading.value)
+        row = ContestReveal(assignment_id=assignment.id, revealed_at=now, revealed_by=user.id)
         session.add(row)
-        session.flush()
+    row.gradebook_mode = grading.value
+    session.flush()
     return row
 
 
 def hide(session: Session, *, assignment: Assignment) -> bool:
     """Undo a reveal (a mistake): the private board is hidden again; False when it was not revealed."""
+    require_contest(assignment)
     row = session.scalar(select(ContestReveal).where(ContestReveal.assignment_id == assignment.id))
     if row is None:
         return False
@@ -160,13 +167,14 @@ def hide(session: Session, *, assignment: Assignment) -> bool:
 
 def contest_points(session: Session, *, assignment: Assignment) -> dict[str, tuple[float, int]] | None:
     """owner key -> (gradebook points, the submission they come from) once revealed; None before the reveal."""
-    if not is_revealed(session, assignment.id):
+    revealed = session.scalar(select(ContestReveal).where(ContestReveal.assignment_id == assignment.id))
+    if revealed is None:
         return None
     config = require_contest(assignment)
     rows = board_view(session, assignment=assignment, board=Board.PRIVATE, staff=True).rows
     points = {}
     for row in rows:
-        if config.grading is ContestGrading.RANK:
+        if ContestGrading(revealed.gradebook_mode) is ContestGrading.RANK or not config.thresholds:
             value = points_by_rank(row.rank, len(rows), assignment.max_score)
         else:
             value = points_by_thresholds(row.score, config.thresholds, assignment.max_score)

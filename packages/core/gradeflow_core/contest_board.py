@@ -47,6 +47,7 @@ class BoardView:
     metric: str
     rows: list[BoardRow]
     names: dict[str, str]  # owner key -> team name or username
+    grading: str = ""  # how the revealed board feeds the gradebook (rank | thresholds); "" before the reveal
 
 
 def contest_config(assignment: Assignment) -> ContestConfig | None:
@@ -110,7 +111,8 @@ def owner_names(session: Session, owners: set[str]) -> dict[str, str]:
 def board_view(session: Session, *, assignment: Assignment, board: Board, staff: bool) -> BoardView:
     """The public board for anyone; the private one for staff, and for students once revealed (else HIDDEN)."""
     config = require_contest(assignment)
-    revealed = is_revealed(session, assignment.id)
+    reveal = session.scalar(select(ContestReveal).where(ContestReveal.assignment_id == assignment.id))
+    revealed = reveal is not None
     if board is Board.PRIVATE and not revealed and not staff:
         raise refused(ContestRefusal.HIDDEN)
     found = entries(session, assignment.id)
@@ -119,4 +121,5 @@ def board_view(session: Session, *, assignment: Assignment, board: Board, staff:
     else:
         rows = private_board(found, digits=config.digits)
     return BoardView(board=board, revealed=revealed, metric=config.metric.value, rows=rows,
+                     grading=reveal.gradebook_mode if reveal is not None else "",
                      names=owner_names(session, {r.team for r in rows}))

@@ -42,7 +42,8 @@ def submit(session: Session, *, assignment: Assignment, user: User, upload: Uplo
     enforce_upload(session, assignment=assignment, user=user, team_id=team.id if team is not None else None)
     checked = check_upload(filename=upload.filename, data=upload.data, accepted=config.accepted_extensions(),
                            max_bytes=max_bytes, size=upload.size,
-                           max_pdf_bytes=pdf_limit(config, max_report_bytes=max_report_bytes or max_bytes))
+                           max_pdf_bytes=pdf_limit(config, max_report_bytes=max_report_bytes or max_bytes),
+                           notebooks=config.notebooks)
     sha = blobs.put(checked.data)  # content-addressed: a blob without a row is harmless and reused
     submission = Submission(user_id=user.id, assignment_id=assignment.id, version_id=version.id,
                             filename=checked.filename, kind=checked.kind, blob_sha256=sha, size=len(checked.data),

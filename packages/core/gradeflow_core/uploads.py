@@ -45,11 +45,13 @@ def safe_filename(name: str) -> str:
 
 
 def check_upload(*, filename: str, data: bytes, accepted: list[str], max_bytes: int,
-                 size: int | None = None, max_pdf_bytes: int | None = None) -> CheckedUpload:
+                 size: int | None = None, max_pdf_bytes: int | None = None,
+                 notebooks: list[str] | tuple[str, ...] = ()) -> CheckedUpload:
     """Validate an upload's name, size and content; raise UploadError with the fix.
 
     `size` is the whole upload's size when `data` was read only up to the limit (the message names the real size).
     `max_pdf_bytes`: a report's own limit (submitting.pdf_limit), which replaces `max_bytes` for a .pdf.
+    `notebooks`: an assignment's several notebooks (assignment.toml), which a zip may hold together.
     """
     name = safe_filename(filename or "")
     ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
@@ -65,7 +67,7 @@ def check_upload(*, filename: str, data: bytes, accepted: list[str], max_bytes: 
         raise UploadTooLarge(f"The file is {human_size(max(size or 0, len(data)))}; the limit is "
                              f"{human_size(max_bytes)}. Clear large outputs and try again.")
     if ext == ZIP_EXTENSION:
-        return CheckedUpload(filename=name, kind=_check_zip(data), data=data)
+        return CheckedUpload(filename=name, kind=_check_zip(data, notebooks=notebooks), data=data)
     kind = EXTENSIONS[ext]
     _check_text(kind, data)
     return CheckedUpload(filename=name, kind=kind, data=data)
@@ -82,17 +84,18 @@ def _check_pdf(name: str, data: bytes, *, max_bytes: int, size: int | None) -> C
     return CheckedUpload(filename=name, kind=SubmissionKind.REPORT, data=data)
 
 
-def _check_zip(data: bytes) -> SubmissionKind:
+def _check_zip(data: bytes, *, notebooks=()) -> SubmissionKind:
     """A zip is checked member by member (links, '..', sizes, count, bomb) before anything is kept; its kind is
     that of the one notebook or script inside, which is checked as if uploaded alone."""
     try:
-        found = open_submission_zip(data)
+        found = open_submission_zip(data, notebooks=notebooks)
     except UnsafeZip as exc:
         raise UploadError(f"The zip was refused: {exc}.") from None
-    try:
-        _check_text(found.kind, found.files[found.main])
-    except UploadError as exc:
-        raise UploadError(f"In the zip, {found.main}: {exc}") from None
+    for name in found.notebooks or (found.main,):
+        try:
+            _check_text(found.kind, found.files[name])
+        except UploadError as exc:
+            raise UploadError(f"In the zip, {name}: {exc}") from None
     return found.kind
 
 

@@ -110,6 +110,18 @@ class AssignmentConfig(BaseModel):
     teams: bool = False  # submissions belong to the sender's team (every member sees and gets the score)
     contest: ContestConfig | None = None
     report: ReportConfig | None = None
+    # several notebooks handed in as one zip (nbgrader assignments): each runs in a kernel of its own
+    notebooks: list[str] = Field(default_factory=list)
+
+    @field_validator("notebooks")
+    @classmethod
+    def _notebook_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not name.endswith(".ipynb") or "/" in name or "\\" in name or name.startswith("."):
+                raise ValueError(f"notebooks: {name!r} must be a notebook's file name (NAME.ipynb, no folder)")
+        if len(set(value)) != len(value):
+            raise ValueError("notebooks: each name once")
+        return value
 
     @model_validator(mode="after")
     def _sections_fit_kind(self) -> "AssignmentConfig":

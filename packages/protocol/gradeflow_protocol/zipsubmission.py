@@ -6,10 +6,12 @@ Which file runs: the zip's one `.ipynb` (kind notebook); with none, its one `.py
 none of either, is refused. A single folder wrapping everything (`hw1/...`, as zipping a folder makes) is
 removed, and macOS's `__MACOSX/` and Jupyter's `.ipynb_checkpoints/` entries are left out. The file that runs
 must then be at the top, so the files beside it are where it expects them (its working directory). A top-level
-`data/` folder is refused: the assignment's public files appear there.
+`data/` folder is refused: the assignment's public files appear there. An assignment of several notebooks
+(`notebooks = [...]` in assignment.toml, nbgrader's) takes a zip of any of them, at the top, and no other notebook.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -29,6 +31,7 @@ class ZipSubmission:
     main: str  # the notebook or script that runs, a top-level name
     kind: SubmissionKind
     files: dict[str, bytes]  # every file (the main one included) by its relative path in the sandbox home
+    notebooks: tuple[str, ...] = ()  # an assignment of several notebooks: those of its notebooks the zip holds
 
 
 def is_zip_name(filename: str) -> bool:
@@ -58,8 +61,24 @@ def _main_file(files: dict[str, bytes]) -> tuple[str, SubmissionKind]:
     raise UnsafeZip("the zip holds no notebook (.ipynb) or script (.py) to grade")
 
 
-def open_submission_zip(data: bytes, limits: ZipLimits = DEFAULT_LIMITS) -> ZipSubmission:
-    """Check and read a zip submission; raises UnsafeZip (a ValueError) with the reason, naming the member."""
+def _notebook_set(files: dict[str, bytes], notebooks: Sequence[str]) -> tuple[str, ...]:
+    """The assignment's notebooks the zip holds (at its top); any other notebook, or none of them, is refused."""
+    found = sorted(name for name in files if name.lower().endswith(".ipynb"))
+    unknown = [name for name in found if name not in notebooks]
+    if unknown:
+        raise UnsafeZip(f"{unknown[0]!r} is not one of this assignment's notebooks ({', '.join(notebooks)}); "
+                        f"zip those, each at the top of the zip, under those names")
+    present = tuple(name for name in notebooks if name in files)
+    if not present:
+        raise UnsafeZip(f"the zip holds none of this assignment's notebooks ({', '.join(notebooks)})")
+    return present
+
+
+def open_submission_zip(data: bytes, limits: ZipLimits = DEFAULT_LIMITS, *,
+                        notebooks: Sequence[str] = ()) -> ZipSubmission:
+    """Check and read a zip submission; raises UnsafeZip (a ValueError) with the reason, naming the member.
+    `notebooks`: the assignment's several notebooks (assignment.toml), each run in its own kernel; the zip may hold
+    any of them (a missing one scores 0 in the worker) and no other notebook; the first present is `main`."""
     files = _kept(read_zip(data, limits))
     if not files:
         raise UnsafeZip("the zip holds no files")
@@ -67,6 +86,9 @@ def open_submission_zip(data: bytes, limits: ZipLimits = DEFAULT_LIMITS) -> ZipS
     if clash:
         raise UnsafeZip(f"{clash[0]!r}: the folder {RESERVED}/ is where the assignment's own files appear; put your "
                         f"files beside the notebook or in a folder with another name")
+    if len(notebooks) > 1:
+        present = _notebook_set(files, notebooks)
+        return ZipSubmission(main=present[0], kind=SubmissionKind.NOTEBOOK, files=files, notebooks=present)
     main, kind = _main_file(files)
     return ZipSubmission(main=main, kind=kind, files=files)
 

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from gradeflow_protocol.enums import Board
+from gradeflow_protocol.enums import Board, ContestGrading
 
 
 class BoardEntry(BaseModel):
@@ -42,6 +42,12 @@ class StandingPublic(BaseModel):
     entries: list[MyContestEntry]
 
 
+class RevealBody(BaseModel):
+    grading: ContestGrading | None = Field(None, description="how the gradebook counts the private board: rank, or "
+                                                              "thresholds (assignment.toml's); default: the toml's")
+
+
 class RevealPublic(BaseModel):
     revealed: bool
     revealed_at: datetime | None = None
+    grading: ContestGrading | None = None

@@ -20,19 +20,22 @@ class Submission:
     data: bytes
     files: dict[str, bytes] = field(default_factory=dict)  # what the home receives, by relative path
     zip_name: str | None = None  # the uploaded zip's name, when it came as one
+    notebooks: tuple[str, ...] = ()  # several notebooks (an nbgrader assignment's), each run in its own kernel
 
     @property
     def support_files(self) -> list[str]:
         return sorted(name for name in self.files if name != self.filename)
 
 
-def unpack_submission(*, filename: str, kind: SubmissionKind, data: bytes) -> Submission:
-    """The submission as the kernel gets it; raises UnreadableSubmission for a zip that safezip refuses."""
+def unpack_submission(*, filename: str, kind: SubmissionKind, data: bytes, notebooks: tuple[str, ...] = ()
+                      ) -> Submission:
+    """The submission as the kernel gets it; raises UnreadableSubmission for a zip that safezip refuses.
+    `notebooks`: the assignment's several notebooks (see gradeflow_worker.notebook_set)."""
     if not is_zip_name(filename):
         return Submission(filename=filename, kind=kind, data=data, files={filename: data})
     try:
-        found = open_submission_zip(data)
+        found = open_submission_zip(data, notebooks=notebooks)
     except UnsafeZip as exc:
         raise UnreadableSubmission(f"The zip {filename} was refused: {exc}.") from None
     return Submission(filename=found.main, kind=found.kind, data=found.files[found.main], files=found.files,
-                      zip_name=filename)
+                      zip_name=filename, notebooks=found.notebooks)

@@ -99,6 +99,13 @@ class Case:
 
 
 CASES = [
+    # the toy assignment is no contest: access is decided first (401/404/403), then "not a contest" (404)
+    Case("reveal contest", lambda a, h, t: a.client.post(f"/api/v1/assignments/{_aid(a)}/contest/reveal", headers=h),
+         codes(ta=403, instructor=404)),
+    Case("hide contest", lambda a, h, t: a.client.delete(f"/api/v1/assignments/{_aid(a)}/contest/reveal", headers=h),
+         codes(ta=403, instructor=404)),
+    Case("leaderboard", lambda a, h, t: a.client.get(f"/api/v1/assignments/{_aid(a)}/leaderboard", headers=h),
+         codes(student=404, ta=404, instructor=404)),
     Case("me", lambda a, h, t: a.client.get("/api/v1/me", headers=h), codes(outsider=200, student=200)),
     Case("list courses", lambda a, h, t: a.client.get("/api/v1/courses", headers=h),
          codes(outsider=200, student=200)),
@@ -186,6 +193,9 @@ def test_every_staff_route_is_in_the_matrix(api):
                 "/api/v1/rubric/items/{item_id}", "/api/v1/submissions/{submission_id}/rubric",  # test_rubric_api.py
                 "/api/v1/assignments/{assignment_id}/rubric/release",
                 "/api/v1/assignments/{assignment_id}/rubric/unrelease", "/api/v1/submissions/{submission_id}/report.pdf"}
+    covered |= {"/api/v1/assignments/{assignment_id}/leaderboard", "/api/v1/assignments/{assignment_id}/contest/reveal",
+                "/api/v1/assignments/{assignment_id}/contest/standing",  # and test_contest_api.py
+                "/api/v1/submissions/{submission_id}/final-pick"}
     assert paths - spine - {p for p in paths if p.startswith("/api/v1/worker/")} == covered
 
 

@@ -9,6 +9,8 @@ private score: the search can fail."""
 from __future__ import annotations
 
 import gzip
+import io
+import zipfile
 from types import SimpleNamespace
 
 import pytest
@@ -34,6 +36,8 @@ def publish_contest(app, tmp_path) -> dict:
         'id = "toy"\ntitle = "Toy"\nkind = "script"\npoints = 2\n\n[contest]\nmetric = "accuracy"\ndigits = 6\n')
     (folder / "hidden").mkdir()
     (folder / "hidden" / "solution.csv").write_text(f"id,label,usage\n1,{HIDDEN_LABEL},Private\n2,ok,Public\n")
+    (folder / "data" / "public").mkdir(parents=True)
+    (folder / "data" / "public" / "test_ids.csv").write_text("id\n1\n2\n")
     with app.state.session_factory() as session:
         course = session.query(Course).one()
         version = publish_folder(session, app.state.blobs, course=course, folder=folder)
@@ -72,6 +76,9 @@ def leaks(response) -> list[str]:
     body = response.content
     if body[:2] == b"\x1f\x8b":
         body = gzip.decompress(body)
+    if body[:4] == b"PK\x03\x04":  # a zip (the public data): every member, unpacked
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            body = b"\n".join(archive.read(name) for name in archive.namelist())
     text = body.decode("utf-8", errors="replace")
     return [secret for secret in SECRETS if secret in text]
 
@@ -110,3 +117,15 @@ def test_after_the_reveal_the_walk_finds_the_private_scores(app, client, tmp_pat
     board = f"/api/v1/assignments/{ids['assignment_id']}/leaderboard?board=private"
     assert set(found[board]) >= {"0.427183", "0.314159"}
     assert not any(HIDDEN_LABEL in secrets for secrets in found.values())  # the labels stay hidden for good
+
+
+def test_the_public_data_downloads_without_anything_hidden(app, client, tmp_path):
+    ids = publish_contest(app, tmp_path)
+    sign_in(client, "alice")
+    page = client.get(f"/assignments/{ids['assignment_id']}").text
+    assert 'id="data-link"' in page
+    r = client.get(f"/assignments/{ids['assignment_id']}/data.zip")
+    assert r.status_code == 200 and r.headers["content-disposition"].startswith("attachment")
+    with zipfile.ZipFile(io.BytesIO(r.content)) as archive:
+        assert archive.namelist() == ["data/test_ids.csv"]
+        assert archive.read("data/test_ids.csv") == b"id\n1\n2\n"

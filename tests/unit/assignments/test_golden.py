@@ -163,7 +163,7 @@ def test_a_contests_reference_and_known_wrong_files_score_as_recorded(folder):
         for ref in lint.references:
             result = contest_score(folder, ref.path, seed)
             assert result.score == pytest.approx(ref.expected, abs=1e-9), (ref.label, result.checks)
-            assert result.max_score == pytest.approx(read_config(folder).points, abs=1e-9)
+            assert result.max_score == pytest.approx(read_config(folder).autograded_points, abs=1e-9)
 
 
 @pytest.mark.parametrize("folder", CONTESTS)

@@ -12,7 +12,7 @@ from gradeflow_core.contest_board import ContestRefused, board_view
 from gradeflow_core.deadlines import PolicySettings, save_policy
 from gradeflow_core.gradebook import build_gradebook
 from gradeflow_core.models import Assignment, Team, TeamMembership, utcnow
-from gradeflow_protocol.enums import Board, ContestMetric, ContestRefusal, RunOutcome
+from gradeflow_protocol.enums import Board, ContestGrading, ContestMetric, ContestRefusal, RunOutcome
 from gradeflow_protocol.messages import CheckResult, ContestResult, ResultPost, RunReport
 from tests.unit.core.world import TIMING, submit
 
@@ -170,3 +170,17 @@ def test_the_revealed_contest_feeds_the_gradebook(staff_db, grading, expected):
     book = build_gradebook(session, world.course)
     finals = {row.username: row.cells["toy"].final for row in book.rows}
     assert finals == expected
+
+
+def test_the_instructor_chooses_thresholds_at_the_reveal_and_thresholds_need_numbers(staff_db):
+    session, _, world = staff_db
+    assignment = make_contest(session, world, thresholds=[[0.5, 0.3], [0.85, 0.9]])  # the toml says rank
+    scored(session, world, "alice", 0.95, 0.8)
+    close(session, world)
+    reveal(session, assignment=assignment, user=world.users["prof"], grading=ContestGrading.THRESHOLDS)
+    assert contest_points(session, assignment=assignment)["user:%d" % world.users["alice"].id][0] == 3.0
+    assert board_view(session, assignment=assignment, board=Board.PRIVATE, staff=False).grading == "thresholds"
+    bare = make_contest(session, world, thresholds=[])
+    hide(session, assignment=bare)
+    with pytest.raises(ValueError, match="no thresholds"):
+        reveal(session, assignment=bare, user=world.users["prof"], grading=ContestGrading.THRESHOLDS)

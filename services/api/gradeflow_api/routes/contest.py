@@ -5,12 +5,12 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from gradeflow_api.deps import CurrentUser, InstructorAssignment, ReadableSubmission, SessionDep, VisibleAssignment
 from gradeflow_api.deps import is_staff_for
-from gradeflow_api.schemas_contest import (BoardEntry, LeaderboardPublic, MyContestEntry, RevealPublic,
+from gradeflow_api.schemas_contest import (BoardEntry, LeaderboardPublic, MyContestEntry, RevealBody, RevealPublic,
                                            StandingPublic)
 from gradeflow_core import contest_actions
 from gradeflow_core.contest_board import BoardView, ContestRefused, board_view
 from gradeflow_core.leaderboard import MAX_PICKS
-from gradeflow_protocol.enums import Board, ContestRefusal
+from gradeflow_protocol.enums import Board, ContestGrading, ContestRefusal
 
 router = APIRouter(prefix="/api/v1", tags=["contest"])
 
@@ -79,18 +79,24 @@ def unpick(submission: ReadableSubmission, session: SessionDep, user: CurrentUse
 
 @router.post("/assignments/{assignment_id}/contest/reveal", response_model=RevealPublic,
              summary="Reveal the private board to students (instructors, after the close); the gradebook follows")
-def reveal(assignment: InstructorAssignment, session: SessionDep, user: CurrentUser) -> RevealPublic:
+def reveal(assignment: InstructorAssignment, session: SessionDep, user: CurrentUser,
+           body: RevealBody | None = None) -> RevealPublic:
     try:
-        row = contest_actions.reveal(session, assignment=assignment, user=user)
+        row = contest_actions.reveal(session, assignment=assignment, user=user, grading=body.grading if body else None)
     except ContestRefused as exc:
         raise contest_error(exc) from None
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
     session.commit()
-    return RevealPublic(revealed=True, revealed_at=row.revealed_at)
+    return RevealPublic(revealed=True, revealed_at=row.revealed_at, grading=ContestGrading(row.gradebook_mode))
 
 
 @router.delete("/assignments/{assignment_id}/contest/reveal", response_model=RevealPublic,
                summary="Hide the private board again (a reveal made by mistake)")
 def hide(assignment: InstructorAssignment, session: SessionDep) -> RevealPublic:
-    contest_actions.hide(session, assignment=assignment)
+    try:
+        contest_actions.hide(session, assignment=assignment)
+    except ContestRefused as exc:
+        raise contest_error(exc) from None
     session.commit()
     return RevealPublic(revealed=False)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +17,7 @@ from gradeflow_protocol.enums import Role, SubmissionStatus
 from gradeflow_core.grading import queue_position
 from gradeflow_core.models import AssignmentVersion, Course, Enrollment, Submission, User, utcnow
 
-STARTER_NAMES = ("starter.ipynb", "starter.py")  # the only bundle members a student may download
+STARTER_NAMES = ("starter.ipynb", "starter.py", "starter.zip")  # the only bundle members a student may download
 POLL_SECONDS = 1.0
 
 
@@ -32,6 +33,29 @@ def starter_file(blobs: BlobStore, version: AssignmentVersion) -> tuple[str, byt
             if source is not None:
                 return name, source.read()
     return None
+
+
+PUBLIC_DATA = "data/public/"
+MAX_PUBLIC_DATA_BYTES = 200 * 1024 * 1024
+
+
+def public_data_zip(blobs: BlobStore, version: AssignmentVersion) -> bytes | None:
+    """The bundle's data/public folder (what every kernel sees, nothing else) as a zip with `data/` at its root,
+    for students to work with offline; None when the bundle has no public data."""
+    out, total, found = io.BytesIO(), 0, False
+    with tarfile.open(fileobj=io.BytesIO(blobs.get(version.bundle_blob)), mode="r:gz") as tar, \
+            zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for member in tar.getmembers():
+            if not (member.isfile() and member.name.startswith(PUBLIC_DATA)):
+                continue
+            total += member.size
+            if total > MAX_PUBLIC_DATA_BYTES:
+                raise ValueError("the public data is too large to download from the page")
+            source = tar.extractfile(member)
+            info = zipfile.ZipInfo("data/" + member.name[len(PUBLIC_DATA):], date_time=(1980, 1, 1, 0, 0, 0))
+            archive.writestr(info, source.read() if source else b"", compress_type=zipfile.ZIP_DEFLATED)
+            found = True
+    return out.getvalue() if found else None
 
 
 @dataclass(frozen=True)

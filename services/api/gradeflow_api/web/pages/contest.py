@@ -12,7 +12,7 @@ from gradeflow_api.web.render import page
 from gradeflow_core import contest_actions
 from gradeflow_core.contest_board import ContestRefused, board_view, contest_config
 from gradeflow_core.leaderboard import MAX_PICKS
-from gradeflow_protocol.enums import Board, ContestMetric, ContestRefusal, Role
+from gradeflow_protocol.enums import Board, ContestGrading, ContestMetric, ContestRefusal, Role
 from gradeflow_protocol.words import describe_board, describe_contest_refusal, describe_metric
 
 router = APIRouter(include_in_schema=False)
@@ -84,10 +84,12 @@ async def reveal(request: Request, found: AssignmentDep, session: SessionDep, us
         if form.get("action") == "hide":
             contest_actions.hide(session, assignment=assignment)
         else:
-            contest_actions.reveal(session, assignment=assignment, user=user)
-    except ContestRefused as exc:
+            grading = form.get("grading")
+            contest_actions.reveal(session, assignment=assignment, user=user,
+                                   grading=ContestGrading(grading) if grading in set(ContestGrading) else None)
+    except (ContestRefused, ValueError) as exc:
         session.rollback()
-        return leaderboard_page(request, found, session, user, board=Board.PRIVATE, error=exc.message,
-                                status_code=409)
+        message = exc.message if isinstance(exc, ContestRefused) else str(exc)
+        return leaderboard_page(request, found, session, user, board=Board.PRIVATE, error=message, status_code=409)
     session.commit()
     return see_other(f"/assignments/{assignment.id}/leaderboard?board=private")

@@ -85,6 +85,17 @@ def starter(found: AssignmentDep, blobs: BlobsDep) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+@router.get("/assignments/{assignment_id}/data.zip")
+def public_data(found: AssignmentDep, blobs: BlobsDep) -> Response:
+    """The assignment's public data (data/public of its bundle: what the kernel sees; hidden files never)."""
+    version = found.assignment.current_version
+    data = views.public_data_zip(blobs, version) if version else None
+    if data is None:
+        raise PageError(404, "This assignment has no data to download.")
+    return Response(data, media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{found.assignment.slug}-data.zip"'})
+
+
 @router.post("/assignments/{assignment_id}/submissions", dependencies=[CsrfChecked])
 def upload(request: Request, found: AssignmentDep, file: Annotated[UploadFile, File()], session: SessionDep,
            user: PageUser, settings: SettingsDep, blobs: BlobsDep, enqueuer: EnqueuerDep) -> Response:
