@@ -113,13 +113,47 @@ def record_override(page, assignment_id: int) -> None:
         page.click("#override-form button[type=submit]")
 
 
+def predictions(correct_fraction: float) -> bytes:
+    """A wafer-defects predictions file right on the first fraction of the test ids ('none' elsewhere)."""
+    rows = (ASSIGNMENTS / "wafer-defects" / "hidden" / "solution.csv").read_text().splitlines()[1:]
+    keep = int(len(rows) * correct_fraction)
+    lines = [f"{r.split(',')[0]},{r.split(',')[1] if i < keep else 'none'}" for i, r in enumerate(rows)]
+    return ("id,label\n" + "\n".join(lines) + "\n").encode()
+
+
+def project_shots(shots: Shooter, stack) -> None:
+    """The projects: the contest's leaderboard and picks, the team pages, a report graded with the rubric."""
+    from tests.pdf_bytes import make_pdf
+
+    wafer, project = stack.assignment_id("wafer-defects"), stack.assignment_id("project-features")
+    for user, fraction in (("student1", 0.55), ("student2", 0.8), ("student3", 0.7), ("student1", 0.6)):
+        stack.grade("predictions.csv", predictions(fraction), username=user, slug="wafer-defects")
+    reports = [stack.grade(f"report-{user}.pdf", make_pdf(f"Features for digits, by {user}", pages=2),
+                           username=user, slug="project-features")["id"] for user in ("student1", "student3")]
+    shots.login("student1")
+    driver = shots.pages["desktop"]
+    driver.goto(f"/assignments/{wafer}/leaderboard")
+    driver.locator("#my-entries button[value=pick]").first.click()
+    driver.wait_for_load_state()
+    shots.shoot("contest-leaderboard", f"/assignments/{wafer}/leaderboard")
+    shots.shoot("contest-assignment", f"/assignments/{wafer}")
+    shots.shoot("team", "/courses/1/team")
+    shots.login("prof")
+    shots.shoot("instructor-contest-private", f"/assignments/{wafer}/leaderboard?board=private")
+    shots.shoot("instructor-teams", "/courses/1/teams")
+    shots.login("ta1")
+    shots.shoot("ta-rubric-grade", f"/submissions/{reports[0]}/grade")
+    shots.shoot("ta-rubric-overview", f"/assignments/{project}/rubric")
+    shots.shoot("ta-rubric-items", f"/assignments/{project}/rubric/items")
+
+
 def run(out: Path, only: set[str]) -> None:
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="gradeflow-shots-"))
     redis, redis_url = start_redis(work)
-    stack = start_stack(work, redis_url=redis_url)
+    stack = start_stack(work, redis_url=redis_url, demo_only=("ode-theta", "wafer-defects", "project-features"))
     try:
         assignment = stack.assignment_id()
         with sync_playwright() as pw:
@@ -159,6 +193,7 @@ def run(out: Path, only: set[str]) -> None:
             shots.shoot("instructor-roster-remove", "/courses/1/roster/student2/remove")
             shots.shoot("instructor-policy", f"/assignments/{assignment}/policy")
             shots.shoot("instructor-gradebook", "/courses/1/gradebook")
+            project_shots(shots, stack)
             browser.close()
     finally:
         stack.stop()
