@@ -33,7 +33,6 @@ PUBLIC, PRIVATE = "Public", "Private"
 
 
 Metric = ContestMetric  # declared once, in the protocol (assignment.toml's [contest] metric names it)
-METRIC_TITLES = {Metric.ACCURACY: "accuracy", Metric.MACRO_F1: "macro-F1", Metric.ROC_AUC: "ROC-AUC"}  # for words
 
 
 class PredictionsError(ValueError):

@@ -54,10 +54,15 @@ def _gf_grade_cell(source):
 
 # Finds the student's copy of a test cell (by grade_id) in the notebooks of the kernel's home, to say when it was
 # edited or deleted: a notice only (the source's cell is what runs); what comes back is the student's own text.
+# The notebook of the source's name is looked in first, then no other when it exists (a set of several notebooks
+# may reuse a grade_id); a single uploaded notebook may have any name.
 CELL_COPY_FINDER = '''
 import glob as _glob, json as _json, os as _os
-def _gf_cell_copy(grade_id):
-    for path in sorted(_glob.glob(_os.path.join(_os.path.expanduser("~"), "*.ipynb"))):
+def _gf_cell_copy(grade_id, preferred):
+    home = _os.path.expanduser("~")
+    own = _os.path.join(home, _os.path.basename(preferred))
+    paths = [own] if _os.path.isfile(own) else sorted(_glob.glob(_os.path.join(home, "*.ipynb")))
+    for path in paths:
         try:
             if _os.path.getsize(path) > 20000000:
                 continue
@@ -189,7 +194,7 @@ def _edit_notice(cell: GradeCell, student) -> str:
     """Whether the student's copy of the test cell differs from what they were given (a notice; never a score)."""
     try:
         finder = student.define(f"(lambda ns: (exec({CELL_COPY_FINDER!r}, ns), ns['_gf_cell_copy'])[1])({{}})")
-        copy = student.call(finder, cell.grade_id)
+        copy = student.call(finder, cell.grade_id, cell.notebook)
     except (StudentError, StudentValueError, StudentTimeout):
         return ""
     if copy is None:

@@ -7,6 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gradeflow_graders.importers.environment import (
+    BUILD_COMMAND,
+    ResolveError,
+    pinned_environment,
+    pip_resolve,
+    requirement_name,
+)
+
 # requirements a named environment already satisfies (see gradeflow_protocol.environments)
 _ENVIRONMENT_PACKAGES = {
     "numpy": {"numpy"},
@@ -56,34 +64,45 @@ def write_notebook(path: Path, notebook: dict[str, Any]) -> None:
     path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", "utf-8")
 
 
-def choose_environment(requirements: Path | None, report: ImportReport) -> str:
-    """The smallest named environment holding every requirement; what none holds is reported."""
+def choose_environment(requirements: Path | None, report: ImportReport, *, name: str = "course",
+                       resolve=None) -> str:
+    """The smallest built-in environment holding every requirement; else a new pinned one written from them
+    (gradeflow_graders.importers.environment), with the command that builds it; else what none holds is reported.
+    `name`: the assignment's slug (the new environment's name starts with it); `resolve`: pip's resolver."""
     if requirements is None or not requirements.is_file():
         return "default"
-    wanted = set()
-    for line in requirements.read_text("utf-8", errors="replace").splitlines():
-        name = re.split(r"[<>=!~\[; ]", line.strip(), maxsplit=1)[0].lower().replace("_", "-")
-        if name and not name.startswith(("#", "-")):
-            wanted.add(name)
-    wanted -= _GIVEN
+    lines = [line.strip() for line in requirements.read_text("utf-8", errors="replace").splitlines()]
+    lines = [line for line in lines if requirement_name(line) and requirement_name(line) not in _GIVEN]
+    wanted = {requirement_name(line) for line in lines}
     if not wanted:
         return "default"
-    for name, packages in _ENVIRONMENT_PACKAGES.items():
+    for environment, packages in _ENVIRONMENT_PACKAGES.items():
         if wanted <= packages:
-            report.notes.append(f"requirements.txt ({', '.join(sorted(wanted))}) maps to the environment '{name}'")
-            return name
-    missing = sorted(wanted - _ENVIRONMENT_PACKAGES["pytorch"])
-    report.not_converted.append(
-        f"requirements.txt: no named environment has {', '.join(missing)}; add a pinned environment under "
-        f"services/worker/environments/ and set environment = \"...\" in assignment.toml (now 'pytorch')")
-    return "pytorch"
+            report.notes.append(f"requirements.txt ({', '.join(sorted(wanted))}) maps to the environment '{environment}'")
+            return environment
+    try:
+        environment, path = pinned_environment(lines, slug=name, resolve=resolve or pip_resolve)
+    except ResolveError as exc:
+        missing = sorted(wanted - _ENVIRONMENT_PACKAGES["pytorch"])
+        report.not_converted.append(
+            f"requirements.txt: no named environment has {', '.join(missing)}, and no pinned one could be made "
+            f"({exc}); set environment = \"...\" in assignment.toml once one exists (now 'pytorch')")
+        return "pytorch"
+    report.converted.append(f"requirements.txt -> a new environment '{environment}', every package pinned, in {path}")
+    report.notes.append(f"build it on every worker before validating: `{BUILD_COMMAND} {environment}` (with "
+                        f"GRADEFLOW_LOCAL_ENVIRONMENTS={path.parent.parent} there and on the API)")
+    return environment
 
 
-def write_config(dest: Path, *, slug: str, title: str, points: float, environment: str, label: str) -> None:
+def write_config(dest: Path, *, slug: str, title: str, points: float, environment: str, label: str,
+                 notebooks: list[str] | None = None) -> None:
     """assignment.toml; `label` (e.g. "in-kernel tests") is recorded as a comment TAs read. A notebook or a zip
-    (the notebook plus its support files, such as otter's student_file.py) is accepted."""
+    (the notebook plus its support files, such as otter's student_file.py) is accepted; with several `notebooks`
+    (nbgrader), only a zip of them."""
+    accepts = '[".zip"]' if notebooks else '[".ipynb", ".zip"]'
     lines = [f"# {label}" if label else "", f'id = "{slug}"', f"title = {json.dumps(title)}", 'kind = "notebook"',
-             f"points = {points:g}", 'accepts = [".ipynb", ".zip"]', f'environment = "{environment}"', "",
+             f"points = {points:g}", f"accepts = {accepts}", f'environment = "{environment}"',
+             *([f"notebooks = {json.dumps(notebooks)}"] if notebooks else []), "",
              "[resources]", 'queue = "cpu"', "time_limit_s = 300", "cell_timeout_s = 60", "check_timeout_s = 60", ""]
     (dest / "assignment.toml").write_text("\n".join(lines).lstrip("\n"), "utf-8")
 

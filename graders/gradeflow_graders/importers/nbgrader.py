@@ -1,7 +1,9 @@
 """An nbgrader source assignment -> gradeflow assignment folders (`gradeflow assignment import nbgrader SOURCE DEST`).
 
-Each source notebook becomes one assignment (DEST itself for one notebook, DEST/<notebook> for several: a gradeflow
-submission is one notebook). The student version is made as nbgrader 0.9's generate_assignment makes it
+The folder becomes one assignment in DEST. With one notebook the starter and solution are notebooks; with several
+they are zips of them (starter.zip, solution.zip), the submission is such a zip, and `notebooks.json` tells the
+worker to run each notebook in a fresh kernel with its own locked cells and test cells, each test cell one check
+named "<notebook>: <grade_id>" (gradeflow_worker.notebook_set). The student version is made as nbgrader 0.9's generate_assignment makes it
 (ClearSolutions: `### BEGIN SOLUTION` ... `### END SOLUTION` regions, or whole solution cells, become
 `# YOUR CODE HERE` / `raise NotImplementedError()` and "YOUR ANSWER HERE"; ClearHiddenTests: `### BEGIN HIDDEN
 TESTS` regions removed; outputs cleared) and is the starter; the source notebook is kept in nbgrader_source/
@@ -16,6 +18,8 @@ import copy
 import json
 import re
 import shutil
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from gradeflow_graders.importers.common import (
@@ -38,6 +42,7 @@ from gradeflow_graders.nbgrader_cells import (
 
 SOURCE_DIR = "nbgrader_source"
 RESTORE_FILE = "restore_cells.json"  # read by the worker (gradeflow_worker.restore) before the student's cells run
+PLAN_FILE = "notebooks.json"  # several notebooks: read by the worker (gradeflow_worker.notebook_set)
 IN_KERNEL_LABEL = "in-kernel tests"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"
@@ -109,25 +114,54 @@ def _cleared(notebook: dict) -> dict:
     return clean
 
 
-def import_nbgrader(source: Path, dest: Path) -> ImportReport:
-    """Convert the nbgrader source assignment folder `source` into `dest`."""
+@dataclass
+class Converted:
+    """One source notebook, converted."""
+
+    path: Path
+    tests: list[dict]
+    manual: list[dict]
+    released: dict  # the student version
+    restore: dict  # restore_cells.json's content
+    points: float
+
+
+def import_nbgrader(source: Path, dest: Path, *, report: ImportReport | None = None) -> ImportReport:
+    """Convert the nbgrader source assignment folder `source` into the assignment folder `dest` (one notebook: the
+    starter and solution are notebooks; several: zips of them, graded each in its own kernel)."""
     if not source.is_dir():
         raise ImportProblem(f"{source}: give an nbgrader source assignment folder (source/ASSIGNMENT)")
-    notebooks = sorted(source.glob("*.ipynb"))
-    if not notebooks:
+    paths = sorted(source.glob("*.ipynb"))
+    if not paths:
         raise ImportProblem(f"{source.name} holds no notebooks")
-    report = ImportReport()
+    report = report or ImportReport()
+    converted = [_convert(path, report) for path in paths]
     prepare_dest(dest)
-    for path in notebooks:
-        target = dest if len(notebooks) == 1 else dest / path.stem
-        _import_notebook(path, source, target, report, slug=slug_of(f"{source.name}-{path.stem}"))
-    if len(notebooks) > 1:
-        report.notes.append(f"{len(notebooks)} notebooks became {len(notebooks)} assignments under {dest} "
-                            f"(a gradeflow submission is one notebook); validate and publish each")
+    (dest / SOURCE_DIR).mkdir()
+    for one in converted:
+        shutil.copyfile(one.path, dest / SOURCE_DIR / one.path.name)
+    several = len(converted) > 1
+    if several:
+        _write_set(dest, converted)
+    else:
+        _write_single(dest, converted[0])
+    points = sum(one.points for one in converted)
+    _support_files(source, dest, report)
+    name = source.name if several else f"{source.name}-{paths[0].stem}"
+    environment = choose_environment(source / "requirements.txt", report, name=slug_of(source.name))
+    write_config(dest, slug=slug_of(name), title=source.name if several else f"{source.name}: {paths[0].stem}",
+                 points=points, environment=environment,
+                 label=f"{IN_KERNEL_LABEL}: nbgrader test cells run inside the student's kernel",
+                 notebooks=[one.path.name for one in converted] if several else None)
+    _write_readme(dest, source.name, converted, points)
+    if several:
+        report.notes.append(f"{len(converted)} notebooks became one assignment: students hand in a zip of "
+                            f"{', '.join(path.name for path in paths)}; each is graded in a fresh kernel, as "
+                            f"nbgrader does (starter.zip is what they start from)")
     return report
 
 
-def _import_notebook(path: Path, folder: Path, dest: Path, report: ImportReport, *, slug: str) -> None:
+def _convert(path: Path, report: ImportReport) -> Converted:
     notebook = read_notebook(path)
     tests = [c for c in notebook["cells"] if is_autograder_test(c)]
     manual = [c for c in notebook["cells"] if nbgrader_meta(c).get("grade") and not is_autograder_test(c)]
@@ -137,52 +171,97 @@ def _import_notebook(path: Path, folder: Path, dest: Path, report: ImportReport,
         raise ImportProblem(f"{path.name} has no autograder test cells (grade: true, solution: false)")
     if any(not i for i in ids) or len(set(ids)) != len(ids):
         raise ImportProblem(f"{path.name}: every test cell needs a unique grade_id (nbgrader's validate says which)")
-    dest.mkdir(parents=True, exist_ok=True)
-    (dest / SOURCE_DIR).mkdir()
-    shutil.copyfile(path, dest / SOURCE_DIR / path.name)
     released = student_version(notebook)
-    write_notebook(dest / "starter.ipynb", released)
     restore = restore_spec(released)
-    (dest / RESTORE_FILE).write_text(json.dumps(restore, indent=1), "utf-8")
+    points = sum(float(nbgrader_meta(c).get("points", 0)) for c in tests)
     if restore["cells"]:
         report.converted.append(f"{path.name}: {len(restore['cells'])} locked cells are restored before each run "
                                 f"({', '.join(c['grade_id'] for c in restore['cells'])})")
-    write_notebook(dest / "solution.ipynb", _cleared(notebook))
-    (dest / "checks").mkdir()
-    (dest / "checks" / "nbgrader_checks.py").write_text(_checks_module(path.name, tests), "utf-8")
-    points = sum(float(nbgrader_meta(c).get("points", 0)) for c in tests)
-    report.converted.append(f"{path.name}: {len(tests)} autograder test cells, {points:g} points -> {dest}")
-    manual_rows = [f"| {nbgrader_meta(c).get('grade_id')} | {float(nbgrader_meta(c).get('points', 0)):g} |"
-                   for c in manual]
+    report.converted.append(f"{path.name}: {len(tests)} autograder test cells, {points:g} points")
     if manual:
         report.not_converted.append(
-            f"{path.name}: {len(manual)} manually graded cells ({', '.join(r.split('|')[1].strip() for r in manual_rows)})"
-            f" are not scored automatically; they are listed in README.md for staff to grade")
+            f"{path.name}: {len(manual)} manually graded cells ({', '.join(_manual_ids(manual))}) are not scored "
+            f"automatically; they are listed in README.md for staff to grade")
+    return Converted(path, tests, manual, released, restore, points)
+
+
+def _manual_ids(cells: list[dict]) -> list[str]:
+    return [str(nbgrader_meta(c).get("grade_id")) for c in cells]
+
+
+def _write_single(dest: Path, one: Converted) -> None:
+    write_notebook(dest / "starter.ipynb", one.released)
+    write_notebook(dest / "solution.ipynb", _cleared(read_notebook(one.path)))
+    (dest / RESTORE_FILE).write_text(json.dumps(one.restore, indent=1), "utf-8")
+    (dest / "checks").mkdir()
+    (dest / "checks" / "nbgrader_checks.py").write_text(_checks_module([one], prefixed=False), "utf-8")
+
+
+def _write_set(dest: Path, converted: list[Converted]) -> None:
+    """Several notebooks: starter.zip and solution.zip hold them all; notebooks.json lists each one's checks and
+    locked cells for the worker (gradeflow_worker.notebook_set), which runs each in a fresh kernel."""
+    _write_zip(dest / "starter.zip", {one.path.name: one.released for one in converted})
+    _write_zip(dest / "solution.zip", {one.path.name: _cleared(read_notebook(one.path)) for one in converted})
+    plan = [{"file": one.path.name, "checks": [check_name(one.path.name, c) for c in one.tests],
+             "restore": one.restore} for one in converted]
+    (dest / PLAN_FILE).write_text(json.dumps({"about": "notebooks graded each in a fresh kernel, in this order",
+                                              "notebooks": plan}, indent=1), "utf-8")
+    (dest / "checks").mkdir()
+    (dest / "checks" / "nbgrader_checks.py").write_text(_checks_module(converted, prefixed=True), "utf-8")
+
+
+def check_name(notebook: str, cell: dict) -> str:
+    """A grade cell's check in a set of several notebooks: "<notebook>: <grade_id>"."""
+    return f"{notebook}: {nbgrader_meta(cell)['grade_id']}"
+
+
+def _write_zip(path: Path, notebooks: dict[str, dict]) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, notebook in notebooks.items():
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            archive.writestr(info, json.dumps(notebook, indent=1, ensure_ascii=False) + "\n",
+                             compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _support_files(folder: Path, dest: Path, report: ImportReport) -> None:
     for extra in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix != ".ipynb"):
+        if extra.name == "requirements.txt":
+            continue
         target = dest / "data" / "public" / ("python" if extra.suffix == ".py" else "") / extra.name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(extra, target)
         report.converted.append(f"support file {extra.name} -> {target.relative_to(dest)}")
-    environment = choose_environment(folder / "requirements.txt", report)
-    write_config(dest, slug=slug, title=f"{folder.name}: {path.stem}", points=points, environment=environment,
-                 label=f"{IN_KERNEL_LABEL}: nbgrader test cells run inside the student's kernel")
+
+
+def _write_readme(dest: Path, title: str, converted: list[Converted], points: float) -> None:
+    several = len(converted) > 1
+    hand_in = (f"Students hand in one zip holding {', '.join(o.path.name for o in converted)} (at its top, under "
+               f"those names; `starter.zip` is the release). Each notebook runs in a fresh kernel, as nbgrader runs "
+               f"it, its test cells after its own cells; a missing notebook's test cells score 0.\n\n"
+               if several else "")
+    manual_rows = [f"| {o.path.name} | {nbgrader_meta(c).get('grade_id')} | {float(nbgrader_meta(c).get('points', 0)):g} |"
+                   for o in converted for c in o.manual]
     (dest / "README.md").write_text(
-        f"# {folder.name}: {path.stem}\n\nImported from nbgrader by `gradeflow assignment import nbgrader`; the "
-        f"source notebook is kept unchanged in `{SOURCE_DIR}/`. Each autograder test cell is one check.\n\n"
+        f"# {title}\n\nImported from nbgrader by `gradeflow assignment import nbgrader`; the source notebooks are "
+        f"kept unchanged in `{SOURCE_DIR}/`. Each autograder test cell is one check.\n\n{hand_in}"
         f"**{IN_KERNEL_LABEL}.** nbgrader's test cells can only run inside the student's kernel: gradeflow sends "
         f"each one in (from the source notebook, hidden tests included) after every student cell has run. The "
         f"student's code runs in the same process and could, in principle, see or alter them.\n\n"
-        + (f"## Manually graded (not in the {points:g} automatic points)\n\n| cell | points |\n| --- | --- |\n"
-           + "\n".join(manual_rows) + "\n" if manual else ""), "utf-8")
+        + (f"## Manually graded (not in the {points:g} automatic points)\n\n| notebook | cell | points |\n"
+           f"| --- | --- | --- |\n" + "\n".join(manual_rows) + "\n" if manual_rows else ""), "utf-8")
 
 
-def _checks_module(notebook: str, tests: list[dict]) -> str:
-    parts = [CHECKS_HEADER]
-    for index, cell in enumerate(tests):
-        meta = nbgrader_meta(cell)
-        points = float(meta.get("points", 0))
-        parts.append(f"\nCELL_{index} = load_cell(SOURCE / {notebook!r}, {meta['grade_id']!r}, points={points!r})\n\n\n"
-                     f"@check(points={points!r}, name={meta['grade_id']!r})\n"
-                     f"def cell_{index}(student, rng):\n"
-                     f"    return grade_cell(CELL_{index}, student)\n")
+def _checks_module(converted: list[Converted], *, prefixed: bool) -> str:
+    parts, index = [CHECKS_HEADER], 0
+    for one in converted:
+        for cell in one.tests:
+            meta = nbgrader_meta(cell)
+            points = float(meta.get("points", 0))
+            name = check_name(one.path.name, cell) if prefixed else str(meta["grade_id"])
+            parts.append(f"\nCELL_{index} = load_cell(SOURCE / {one.path.name!r}, {meta['grade_id']!r}, "
+                         f"points={points!r})\n\n\n"
+                         f"@check(points={points!r}, name={name!r})\n"
+                         f"def cell_{index}(student, rng):\n"
+                         f"    return grade_cell(CELL_{index}, student)\n")
+            index += 1
     return "".join(parts)

@@ -233,10 +233,11 @@ def describe_board(board: Board) -> str:
 
 
 _METRIC_WORDS = {ContestMetric.ACCURACY: "accuracy", ContestMetric.MACRO_F1: "macro-F1",
-                 ContestMetric.ROC_AUC: "ROC-AUC (one-vs-rest)"}
+                 ContestMetric.ROC_AUC: "ROC-AUC"}
 
 
 def describe_metric(metric: ContestMetric) -> str:
+    """The metric's short name, as check titles and the leaderboard say it ("Public score (macro-F1)")."""
     return _METRIC_WORDS[metric]
 
 

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gradeflow_graders.api import CheckSpec, KernelDied, StudentError, StudentTimeout, StudentValueError
-from gradeflow_graders.contest import (MAX_PREDICTIONS_BYTES, METRIC_TITLES, PUBLIC, PredictionsError, Solution,
+from gradeflow_graders.contest import (MAX_PREDICTIONS_BYTES, PUBLIC, PredictionsError, Solution,
                                        bootstrap_interval, parse_predictions, score_split)
 from gradeflow_graders.runner import load_checks
 from gradeflow_protocol.bundles import ContestConfig, read_config
 from gradeflow_protocol.enums import RunOutcome, SubmissionKind
 from gradeflow_protocol.messages import CheckResult, ContestResult, JobSpec, ResultPost, RunReport
+from gradeflow_protocol.words import describe_metric
 from gradeflow_worker.kernel import OutputSink, SandboxedKernel
 from gradeflow_worker.student import KernelStudent
 
@@ -60,7 +61,7 @@ def bundle_checks(bundle_dir: Path, contest: ContestConfig | None) -> list[Check
 
 
 def check_name(contest: ContestConfig) -> str:
-    return f"Public score ({METRIC_TITLES[contest.metric]})"
+    return f"Public score ({describe_metric(contest.metric)})"
 
 
 def score_predictions(data: bytes, *, contest: ContestConfig, bundle_dir: Path, seed: int) -> Scored:
@@ -74,7 +75,7 @@ def score_predictions(data: bytes, *, contest: ContestConfig, bundle_dir: Path, 
                           log=[f"contest: {len(data)} bytes not scored: {exc}"])
     public, private = score_split(predictions, solution, contest.metric)
     low, high = bootstrap_interval(predictions, solution, contest.metric, resamples=contest.bootstrap, seed=seed)
-    digits, title = contest.digits, METRIC_TITLES[contest.metric]
+    digits, title = contest.digits, describe_metric(contest.metric)
     shown, rows, total = round(public, digits), solution.usage.count(PUBLIC), len(solution.ids)
     message = (f"Your {title} on the public part of the test set ({rows} of its {total} rows) is {shown:.{digits}f}. "
                f"The other {total - rows} rows give the private score, which decides the final ranking; it is shown "
