@@ -1,5 +1,6 @@
 """nbgrader source notebooks written for the equivalence tests, and student submissions: full marks, partial
-credit from a test cell's value, a hidden test failed, a crash, an edited test cell, stderr in a test."""
+credit from a test cell's value, a hidden test failed, a crash, an edited test cell, stderr in a test. The two
+notebooks are one assignment: each is graded in a fresh kernel (test_fresh fails if one.ipynb's names leak)."""
 from __future__ import annotations
 
 import copy
@@ -36,8 +37,13 @@ ONE = [
          grade_id="explain", solution=True, grade=True, points=2),
 ]
 TWO = [
+    cell("code", "LIMIT = 2", grade_id="limits", locked=True),  # a locked cell of the second notebook
     cell("code", "### BEGIN SOLUTION\nwords = ['b', 'a']\n### END SOLUTION", grade_id="words", solution=True),
-    cell("code", "assert sorted(words) == ['a', 'b']", grade_id="test_words", grade=True, locked=True, points=1),
+    cell("code", "assert sorted(words) == ['a', 'b'] and len(words) <= LIMIT", grade_id="test_words", grade=True,
+         locked=True, points=1),
+    # each notebook runs in a fresh kernel (nbgrader's autograde): nothing of one.ipynb is defined here
+    cell("code", "assert 'square' not in globals() and 'math' not in globals()", grade_id="test_fresh", grade=True,
+         locked=True, points=1),
     cell("code", "import sys\nprint('careful', file=sys.stderr)\nassert len(words) == 2",
          grade_id="test_stderr", grade=True, locked=True, points=1),
 ]
@@ -79,4 +85,6 @@ SUBMISSIONS_ONE = {
 SUBMISSIONS_TWO = {
     "full": ({"words": "words = ['b', 'a']"}, None),
     "wrong": ({"words": "words = ['c']"}, None),
+    # the locked LIMIT cell raised by the student; restored by both, so three words fail
+    "edited-locked": ({"words": "words = ['b', 'a', 'c']"}, {"limits": "LIMIT = 5"}),
 }

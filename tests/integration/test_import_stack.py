@@ -3,7 +3,7 @@ for validation; the worker grades it in bubblewrap), then a student's upload gra
 
 Covers an otter master notebook, an otter autograder zip, an exception-based otter folder (also submitted as a
 zip whose notebook imports a `student_file.py` shipped beside it; hostile zips refused at upload) and an nbgrader
-assignment with two notebooks. The expected per-question scores are the ones otter 7.0.0 and nbgrader 0.9.6 give
+assignment with two notebooks (one zip, each notebook in a fresh kernel). The expected per-question scores are the ones otter 7.0.0 and nbgrader 0.9.6 give
 this material (asserted against the tools themselves in test_otter_equivalence.py / test_nbgrader_equivalence.py).
 """
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -93,33 +94,48 @@ def test_an_exception_based_otter_folder(stack, homes, tmp_path):
     assert grade(stack, "hwexc", otter_material.EXCEPTION_SUBMISSIONS["partial"]) == pytest.approx(PARTIAL_EXCEPTION)
 
 
+def nbgrader_zip(release: dict[str, dict], answers: dict[str, tuple]) -> bytes:
+    """A student's zip of the notebooks named in `answers`, each answered from its release version."""
+    return make_zip([(name, json.dumps(nbgrader_material.answered(release[name], *answers[name])))
+                     for name in answers])
+
+
 def test_an_nbgrader_assignment_with_two_notebooks(stack, homes, tmp_path):
     source = nbgrader_material.source_folder(tmp_path)
+    two = json.loads((source / "two.ipynb").read_text())  # its stderr test scores 0 even for the reference
+    two["cells"] = [c for c in two["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") != "test_stderr"]
+    (source / "two.ipynb").write_text(json.dumps(two))
     folder = tmp_path / "nb"
     done = cli(stack, "ta1", "assignment", "import", "nbgrader", str(source), str(folder), homes=homes)
-    assert "2 notebooks became 2 assignments" in done.stdout and "explain" in done.stdout
-    publish(stack, homes, folder / "one")
-    starter = json.loads((folder / "one" / "starter.ipynb").read_text())
-    answers, edits = nbgrader_material.SUBMISSIONS_ONE["partial"]
-    cells = nbgrader_material.answered(starter, answers, edits)["cells"]
-    assert grade(stack, "ps1-one", cells) == pytest.approx({"test_square": 2.0, "test_mean": 2.0})
-    answers, edits = nbgrader_material.SUBMISSIONS_ONE["edited-test"]
-    cells = nbgrader_material.answered(starter, answers, edits)["cells"]
-    body = stack.grade("hw.ipynb", json.dumps(otter_material.notebook(cells)).encode(), slug="ps1-one")
-    assert {c["name"]: c["score"] for c in body["checks"]} == pytest.approx({"test_square": 0.0, "test_mean": 3.0})
-    assert "Your copy of this test cell was changed; the original test ran." in body["checks"][0]["message"]
-    assert "changed" not in body["checks"][1]["message"]
-    # a locked setup cell edited: restored before the student's cells ran (as nbgrader does), said in the message
-    answers, edits = nbgrader_material.SUBMISSIONS_ONE["edited-locked"]
-    cells = nbgrader_material.answered(starter, answers, edits)["cells"]
-    body = stack.grade("hw.ipynb", json.dumps(otter_material.notebook(cells)).encode(), slug="ps1-one")
-    assert {c["name"]: c["score"] for c in body["checks"]} == pytest.approx({"test_square": 2.0, "test_mean": 3.0})
-    assert "restored to the assignment's version before your code ran (edited: setup)" in json.dumps(body), body
-    # two.ipynb's reference cannot score full marks (a test that writes to stderr scores 0, as in nbgrader):
-    # publishing says so rather than going live
-    failed = cli(stack, "ta1", "assignment", "publish", str(folder / "two"), "--course", "mathdl", homes=homes,
-                 check=False, timeout=400)
-    assert failed.returncode != 0
+    assert "2 notebooks became one assignment" in done.stdout and "explain" in done.stdout
+    validated = cli(stack, "ta1", "assignment", "validate", str(folder), homes=homes, timeout=400)
+    assert "ready to publish" in validated.stdout, validated.stdout
+    publish(stack, homes, folder)
+    with zipfile.ZipFile(folder / "starter.zip") as starter:
+        release = {name: json.loads(starter.read(name)) for name in starter.namelist()}
+    one, two_answers = nbgrader_material.SUBMISSIONS_ONE, nbgrader_material.SUBMISSIONS_TWO
+    body = stack.grade("ps1.zip", nbgrader_zip(release, {"one.ipynb": one["partial"], "two.ipynb": two_answers["full"]}),
+                       slug="ps1")
+    assert body["status"] == "graded", body
+    assert {c["name"]: c["score"] for c in body["checks"]} == pytest.approx(
+        {"one.ipynb: test_square": 2.0, "one.ipynb: test_mean": 2.0, "two.ipynb: test_words": 1.0,
+         "two.ipynb: test_fresh": 1.0}), body  # nbgrader's scores (test_nbgrader_equivalence.py)
+    # an edited test cell in one notebook and an edited locked cell in the other: each restored in its own run
+    body = stack.grade("ps1.zip", nbgrader_zip(release, {"one.ipynb": one["edited-test"],
+                                                         "two.ipynb": two_answers["edited-locked"]}), slug="ps1")
+    scores = {c["name"]: c["score"] for c in body["checks"]}
+    assert scores["one.ipynb: test_square"] == 0 and scores["two.ipynb: test_words"] == 0, body
+    assert "Your copy of this test cell was changed" in body["checks"][0]["message"]
+    assert "(edited: limits)" in json.dumps(body) and "two.ipynb" in json.dumps(body)
+    # a notebook left out: its test cells score 0, and the message names it
+    body = stack.grade("ps1.zip", nbgrader_zip(release, {"one.ipynb": one["full"]}), slug="ps1")
+    missing = [c for c in body["checks"] if c["name"].startswith("two.ipynb: ")]
+    assert missing and all(c["score"] == 0 and "no two.ipynb" in c["message"] for c in missing), body
+    # refused at upload, nothing stored: a notebook that is not one of the assignment's, and a lone notebook
+    stranger = make_zip([("one.ipynb", json.dumps(release["one.ipynb"])), ("three.ipynb", json.dumps(release["one.ipynb"]))])
+    refused = stack.submit("ps1.zip", stranger, slug="ps1")
+    assert refused.status_code == 422 and "'three.ipynb' is not one of this assignment's notebooks" in refused.text
+    assert stack.submit("one.ipynb", json.dumps(release["one.ipynb"]).encode(), slug="ps1").status_code == 422
 
 
 def test_a_zip_submission_with_a_student_file_and_hostile_zips_refused(stack, homes, tmp_path):

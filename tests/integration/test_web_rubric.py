@@ -91,7 +91,8 @@ def test_a_ta_grades_two_reports_edits_an_item_and_releases(browser, stack):  # 
     ta.click("#grade-next")
     first = int(ta.url.split("/submissions/")[1].split("/")[0])
     frame = ta.locator("#report-frame")
-    assert frame.get_attribute("sandbox") == "" and frame.get_attribute("src") == f"/submissions/{first}/report.pdf"
+    assert frame.get_attribute("sandbox") == "allow-scripts" and frame.get_attribute("src") == "/report-viewer"
+    assert frame.get_attribute("data-pdf") == f"/submissions/{first}/report.pdf"  # test_web_pdf_viewer.py draws it
     served = ta.request.get(f"/submissions/{first}/report.pdf")
     assert served.headers["content-security-policy"].startswith("sandbox; default-src 'none'")
     assert served.headers["content-disposition"].startswith("inline;") and served.headers["x-content-type-options"] == "nosniff"

@@ -18,7 +18,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from gradeflow_protocol.environments import LOCAL_ENVIRONMENTS_VAR, local_environments_dir
+from gradeflow_protocol.environments import (
+    LOCAL_ENVIRONMENTS_VAR,
+    local_environments_dir,
+)
 
 BUILD_COMMAND = "python -m gradeflow_worker.environments build"
 Resolver = Callable[[list[str]], list[str]]  # requirement lines -> every package pinned, "name==version"

@@ -168,7 +168,7 @@ def _from_folder(folder: Path, dest: Path, report: ImportReport, *, title: str,
     _copy_notebooks(folder, dest, report, reference=reference)
     _copy_support_files(folder, dest, report)
     in_kernel = any(t.format == EXCEPTION_FORMAT for _, t in tests)
-    environment = choose_environment(folder / "requirements.txt", report)
+    environment = choose_environment(folder / "requirements.txt", report, name=slug_of(title))
     points = sum(t.possible for _, t in tests)
     write_config(dest, slug=slug_of(title), title=title, points=points, environment=environment,
                  label=IN_KERNEL_LABEL + ": exception-based otter tests run inside the student's kernel" if in_kernel else "")

@@ -18,7 +18,7 @@ from gradeflow_core.bundle_lint import LintResult, Reference, lint_folder
 from gradeflow_protocol.bundles import BundleError, content_hash
 from gradeflow_protocol.limits import limits_from_settings
 from gradeflow_protocol.messages import JobSpec, ResultPost
-from gradeflow_core.uploads import EXTENSIONS
+from gradeflow_core.uploads import file_kind
 from gradeflow_worker.settings import get_settings
 
 TOLERANCE = 1e-6
@@ -78,7 +78,8 @@ def _run_one(grade_one, *, lint: LintResult, folder: Path, index: int, ref: Refe
              limits, seed: int | None) -> Outcome:
     data = ref.path.read_bytes()
     seed = secrets.randbelow(2**31) if seed is None else seed
-    job = JobSpec(submission_id=index, attempt=1, kind=EXTENSIONS[ref.path.suffix], filename=ref.path.name,
+    kind = file_kind(ref.path.name, data, notebooks=lint.config.notebooks)  # a .zip: what runs inside
+    job = JobSpec(submission_id=index, attempt=1, kind=kind, filename=ref.path.name,
                   submission_sha256=hashlib.sha256(data).hexdigest(), bundle_sha256=digest,
                   assignment_slug=lint.config.id, limits=limits, seed=seed, environment=lint.config.environment)
     try:

@@ -84,6 +84,14 @@ def _check_pdf(name: str, data: bytes, *, max_bytes: int, size: int | None) -> C
     return CheckedUpload(filename=name, kind=SubmissionKind.REPORT, data=data)
 
 
+def file_kind(name: str, data: bytes, *, notebooks: list[str] | tuple[str, ...] = ()) -> SubmissionKind:
+    """A reference file's kind: its extension's, or for a zip that of what runs inside (UploadError if refused)."""
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix == ZIP_EXTENSION:
+        return _check_zip(data, notebooks=notebooks)
+    return EXTENSIONS[suffix]
+
+
 def _check_zip(data: bytes, *, notebooks=()) -> SubmissionKind:
     """A zip is checked member by member (links, '..', sizes, count, bomb) before anything is kept; its kind is
     that of the one notebook or script inside, which is checked as if uploaded alone."""

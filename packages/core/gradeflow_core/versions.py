@@ -25,7 +25,7 @@ from gradeflow_protocol.enums import ActivationCause, SubmissionPurpose, Submiss
 from gradeflow_core.models import (Assignment, AssignmentVersion, Course, GradingResult, Submission, User,
                                    ValidationRun, VersionActivation, utcnow)
 from gradeflow_core.publishing import find_or_create_assignment, set_current
-from gradeflow_core.uploads import EXTENSIONS
+from gradeflow_core.uploads import file_kind
 
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 _QUALIFIED = re.compile(r"^(?:[a-z_][a-z0-9_]*\.)+(?=[A-Z])")  # gradeflow_graders.runner.ChecksError -> ChecksError
@@ -98,7 +98,8 @@ def _validation_runs(session: Session, blobs: BlobStore, *, version: AssignmentV
     for ref in lint.references:
         data = ref.path.read_bytes()
         sub = Submission(user_id=user.id, assignment_id=version.assignment_id, version_id=version.id,
-                         filename=ref.path.name, kind=EXTENSIONS[ref.path.suffix], blob_sha256=blobs.put(data),
+                         filename=ref.path.name, kind=file_kind(ref.path.name, data, notebooks=lint.config.notebooks),
+                         blob_sha256=blobs.put(data),
                          size=len(data), seed=secrets.randbelow(2**31), queue=lint.config.resources.queue,
                          purpose=SubmissionPurpose.VALIDATION)
         session.add(sub)

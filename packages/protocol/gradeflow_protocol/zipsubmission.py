@@ -98,8 +98,22 @@ def zip_listing(data: bytes) -> str:
     try:
         found = open_submission_zip(data)
     except UnsafeZip as exc:
-        return f"This zip cannot be read: {exc}."
-    lines = [f"A zip; {found.main} runs, with these files beside it:" if len(found.files) > 1 else
-             f"A zip holding {found.main} alone."]
-    lines += [f"  {name} ({len(content):,} bytes)" for name, content in sorted(found.files.items()) if name != found.main]
+        try:  # an assignment's several notebooks (the upload checked them against its list)
+            found = open_submission_zip(data, notebooks=_top_notebooks(data))
+        except UnsafeZip:
+            return f"This zip cannot be read: {exc}."
+    if found.notebooks:
+        lines = [f"A zip of {len(found.notebooks)} notebooks ({', '.join(found.notebooks)}), each run on its own, "
+                 "with these files beside them:"]
+    else:
+        lines = [f"A zip; {found.main} runs, with these files beside it:" if len(found.files) > 1 else
+                 f"A zip holding {found.main} alone."]
+    shown = set(found.notebooks or (found.main,))
+    lines += [f"  {name} ({len(content):,} bytes)" for name, content in sorted(found.files.items()) if name not in shown]
     return "\n".join(lines)
+
+
+def _top_notebooks(data: bytes) -> tuple[str, ...]:
+    """The notebooks at the top of a zip (after its wrapping folder is removed), for showing a notebook set."""
+    names = sorted(name for name in _kept(read_zip(data, DEFAULT_LIMITS)) if name.lower().endswith(".ipynb"))
+    return tuple(name for name in names if "/" not in name) if len(names) > 1 else ()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from gradeflow_protocol.environments import DEFAULT_ENVIRONMENT, ENVIRONMENTS, NAMED_ENVIRONMENTS
+from gradeflow_protocol.environments import DEFAULT_ENVIRONMENT, ENVIRONMENTS, local_environments, named_environments
 
 REQUIREMENTS_ROOT = Path(__file__).resolve().parents[1] / "environments"
 STAMP = "gradeflow-environment.json"  # inside the venv; written last, so its presence means "built"
@@ -67,8 +67,8 @@ FINGERPRINT_LABEL = "gradeflow.fingerprint"
 
 
 def requirements_file(name: str) -> Path:
-    """The pinned requirements of a named environment."""
-    return REQUIREMENTS_ROOT / name / "requirements.txt"
+    """The pinned requirements of a named environment (the operator's own, GRADEFLOW_LOCAL_ENVIRONMENTS, included)."""
+    return local_environments().get(name) or REQUIREMENTS_ROOT / name / "requirements.txt"
 
 
 def file_sha256(path: Path) -> str:
@@ -101,9 +101,10 @@ def resolve_environment(name: str, *, environments_dir: Path | None, default_pyt
     """The environment a job asked for, ready to run; raises EnvironmentMissing with the command that builds it."""
     if name == DEFAULT_ENVIRONMENT:
         return StudentEnvironment(name, python=default_python, digest=interpreter_digest(default_python))
-    if name not in NAMED_ENVIRONMENTS:
+    if name not in named_environments():
         raise EnvironmentMissing(f"sandbox_error: unknown student environment {name!r}; this worker knows "
-                                 f"{', '.join(ENVIRONMENTS)} (is it older than the API?)")
+                                 f"{', '.join((*ENVIRONMENTS, *local_environments()))} (is it older than the API, "
+                                 f"or is GRADEFLOW_LOCAL_ENVIRONMENTS not set as on the API?)")
     venv = (environments_dir or Path("var/environments")).resolve() / name
     stamp = read_stamp(venv)
     if stamp is None or not stamp.get("digest"):
@@ -170,7 +171,7 @@ def environments_of(assignments: Path) -> list[str]:
             names.add(read_config(folder).environment)
         except BundleError as exc:
             print(f"environments: skipping {folder.name}: {exc}", file=sys.stderr)
-    return sorted(names & set(NAMED_ENVIRONMENTS))
+    return sorted(names & set(named_environments()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gradeflow-environments", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="build (or check) named student environments")
-    build.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(NAMED_ENVIRONMENTS)} (default: all)")
+    build.add_argument("names", nargs="*", metavar="NAME", help="a named environment (default: all)")
     build.add_argument("--assignments", type=Path, help="also build what the assignment folders here ask for")
     build.add_argument("--force", action="store_true", help="rebuild even when the requirements are unchanged")
     sub.add_parser("list", help="each environment, where it is and whether it is built")
@@ -187,15 +188,15 @@ def main(argv: list[str] | None = None) -> int:
 
     where = WorkerSettings().environments_path
     if args.command == "list":
-        for name in NAMED_ENVIRONMENTS:
+        for name in named_environments():
             stamp = read_stamp(where / name)
             print(f"{name:12} {where / name}  {'digest ' + stamp['digest'][:12] if stamp else 'not built'}")
         return 0
-    unknown = [name for name in args.names if name not in NAMED_ENVIRONMENTS]
+    unknown = [name for name in args.names if name not in named_environments()]
     if unknown:
-        parser.error(f"unknown environment {unknown[0]!r}; build any of {', '.join(NAMED_ENVIRONMENTS)}")
+        parser.error(f"unknown environment {unknown[0]!r}; build any of {', '.join(named_environments())}")
     names = list(args.names) + (environments_of(args.assignments) if args.assignments else [])
-    for name in dict.fromkeys(names or ([] if args.assignments else NAMED_ENVIRONMENTS)):
+    for name in dict.fromkeys(names or ([] if args.assignments else named_environments())):
         build_environment(name, environments_dir=where, force=args.force)
     return 0
 

@@ -18,7 +18,8 @@ from gradeflow_worker.failures import Cell, StudentFile, classify, clean_traceba
 from gradeflow_worker.environments import StudentEnvironment, resolve_environment
 from gradeflow_worker.kernel import ExecResult, ExecStatus, OutputSink, SandboxedKernel
 from gradeflow_worker.report_check import report_result
-from gradeflow_worker.restore import RestoredCell, load_restore_spec, log_lines, restore_locked_cells, run_note
+from gradeflow_worker.notebook_set import grade_set, load_plan, plan_files
+from gradeflow_worker.restore import load_restore_spec, log_lines, restore_locked_cells, run_note
 from gradeflow_worker.student import KernelStudent
 from gradeflow_worker.unpack import Submission, UnreadableSubmission, unpack_submission
 from gradeflow_worker.warm import KernelPool, Slot, WarmKey, hand_over, new_run_root
@@ -77,18 +78,31 @@ def grade(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox
         return grade_predictions(job, submission=submission, bundle_dir=bundle_dir)
     if job.kind is SubmissionKind.REPORT:  # a PDF: opened in a limited child, graded by staff with the rubric
         return report_result(job, submission)
-    began, began_epoch = time.monotonic(), time.time()
-    contest = contest_config(bundle_dir)
+    began, contest, plan = time.monotonic(), contest_config(bundle_dir), load_plan(bundle_dir)
     specs = bundle_checks(bundle_dir, contest)
     try:
-        submitted = unpack_submission(filename=job.filename, kind=job.kind, data=submission)
+        submitted = unpack_submission(filename=job.filename, kind=job.kind, data=submission,
+                                      notebooks=plan_files(plan) if plan else ())
     except UnreadableSubmission as exc:
         return _refused(job, specs, str(exc))
+    one = {"bundle_dir": bundle_dir, "sandbox": sandbox, "config": config, "progress": progress, "pool": pool,
+           "began": began, "contest": contest}
+    if plan is not None:  # several notebooks: each in a fresh kernel (gradeflow_worker.notebook_set)
+        return grade_set(job, submitted=submitted, specs=specs, plan=plan, run_one=lambda *part: _graded(*part, **one))
+    restore = load_restore_spec(bundle_dir) if submitted.kind is SubmissionKind.NOTEBOOK else None
+    return _graded(job, submitted, specs, restore, **one)
+
+
+def _graded(job: JobSpec, submitted: Submission, specs: list[CheckSpec], restore: dict | None, *, bundle_dir: Path,
+            sandbox: Sandbox, config: HarnessConfig, progress: Progress, pool: KernelPool | None,
+            began: float, contest) -> ResultPost:
+    """One notebook or script run in one kernel, its checks after its cells (`restore`: its locked cells)."""
+    began_epoch = time.time() - (time.monotonic() - began)
     record = RunRecord.for_limits(job.limits)
     if submitted.zip_name is not None:
         record.log.append(f"zip {submitted.zip_name}: running {submitted.filename}; beside it: "
                           f"{', '.join(submitted.support_files) or 'nothing'}")
-    cells_source, restored = _prepared(submitted, bundle_dir)
+    cells_source, restored = restore_locked_cells(submitted.data, restore) if restore else (submitted.data, [])
     record.log += log_lines(restored)
     record.environment = job_environment(job, sandbox=sandbox, config=config, log=record.log.append)
     start = time.monotonic()
@@ -122,15 +136,6 @@ def grade(job: JobSpec, *, submission: bytes, bundle_dir: Path, sandbox: Sandbox
                               f"harness ended at epoch {time.time():.3f}")
     result = _result(job, state, checks + scored, record, wall=time.monotonic() - start)
     return result.model_copy(update={"contest": contest_result}) if contest_result else result
-
-
-def _prepared(submitted: Submission, bundle_dir: Path) -> tuple[bytes, list[RestoredCell]]:
-    """The notebook whose cells run: the student's, with the bundle's locked cells restored when it has them (the
-    file in the sandbox home stays the student's own)."""
-    spec = load_restore_spec(bundle_dir) if submitted.kind is SubmissionKind.NOTEBOOK else None
-    if spec is None:
-        return submitted.data, []
-    return restore_locked_cells(submitted.data, spec)
 
 
 def job_environment(job: JobSpec, *, sandbox: Sandbox, config: HarnessConfig, log: Callable[[str], None]

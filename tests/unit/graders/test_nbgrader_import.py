@@ -1,6 +1,7 @@
 """nbgrader material: the student version as generate_assignment makes it, test cells scored as nbgrader scores
 them (errors, stderr, partial credit from the cell's value), manual cells listed for staff, checks that load."""
 import json
+import zipfile
 
 import pytest
 from gradeflow_graders.importers.common import ImportProblem
@@ -61,13 +62,51 @@ def test_the_source_cell_runs_in_the_kernel_with_its_own_error_handling():
 def test_an_nbgrader_folder_imports_with_manual_cells_left_to_staff(tmp_path):
     source = material.source_folder(tmp_path)
     report = import_nbgrader(source, tmp_path / "dest")
-    one = tmp_path / "dest" / "one"
-    assert read_config(one).points == 5 and "in-kernel tests" in (one / "assignment.toml").read_text()
-    assert [(s.name, s.points) for s in load_checks(one / "checks")] == [("test_square", 2), ("test_mean", 3)]
+    dest = tmp_path / "dest"
+    config = read_config(dest)
+    assert config.points == 8 and "in-kernel tests" in (dest / "assignment.toml").read_text()  # 2 + 3 + 1 + 1 + 1
+    assert config.notebooks == ["one.ipynb", "two.ipynb"] and config.accepted_extensions() == [".zip"]
+    assert [(s.name, s.points) for s in load_checks(dest / "checks")] == [
+        ("one.ipynb: test_square", 2), ("one.ipynb: test_mean", 3), ("two.ipynb: test_words", 1),
+        ("two.ipynb: test_fresh", 1), ("two.ipynb: test_stderr", 1)]
     assert any("explain" in line for line in report.not_converted)
-    assert json.loads((one / "nbgrader_source" / "one.ipynb").read_text()) == material.notebook(material.ONE)
+    assert "| one.ipynb | explain | 2 |" in (dest / "README.md").read_text()
+    assert json.loads((dest / "nbgrader_source" / "one.ipynb").read_text()) == material.notebook(material.ONE)
     with pytest.raises(GradeCellError, match="worth 2 points but its check says 3"):
-        load_cell(one / "nbgrader_source" / "one.ipynb", "test_square", points=3)
+        load_cell(dest / "nbgrader_source" / "one.ipynb", "test_square", points=3)
+
+
+def test_several_notebooks_become_one_zip_assignment_with_a_plan_per_notebook(tmp_path):
+    import_nbgrader(material.source_folder(tmp_path), tmp_path / "dest")
+    dest = tmp_path / "dest"
+    with zipfile.ZipFile(dest / "starter.zip") as starter:
+        assert sorted(starter.namelist()) == ["one.ipynb", "two.ipynb"]
+        assert json.loads(starter.read("two.ipynb")) == student_version(material.notebook(material.TWO))
+    with zipfile.ZipFile(dest / "solution.zip") as solution:
+        assert "### BEGIN SOLUTION" in json.dumps(json.loads(solution.read("one.ipynb")))
+    plan = json.loads((dest / "notebooks.json").read_text())["notebooks"]
+    assert [(p["file"], p["checks"]) for p in plan] == [
+        ("one.ipynb", ["one.ipynb: test_square", "one.ipynb: test_mean"]),
+        ("two.ipynb", ["two.ipynb: test_words", "two.ipynb: test_fresh", "two.ipynb: test_stderr"])]
+    assert [c["grade_id"] for c in plan[1]["restore"]["cells"]] == ["limits", "test_words", "test_fresh", "test_stderr"]
+    assert "setup" in [c["grade_id"] for c in plan[0]["restore"]["cells"]]
+    assert not (dest / "restore_cells.json").exists() and not (dest / "starter.ipynb").exists()
+    # the reference zip passes the upload check the API applies (both notebooks, under their names)
+    from gradeflow_core.uploads import check_upload
+
+    checked = check_upload(filename="solution.zip", data=(dest / "solution.zip").read_bytes(), accepted=[".zip"],
+                           max_bytes=10**7, notebooks=read_config(dest).notebooks)
+    assert checked.filename == "solution.zip"
+
+
+def test_one_notebook_stays_a_notebook_assignment(tmp_path):
+    (tmp_path / "ps").mkdir()
+    (tmp_path / "ps" / "one.ipynb").write_text(json.dumps(material.notebook(material.ONE)))
+    import_nbgrader(tmp_path / "ps", tmp_path / "dest")
+    config = read_config(tmp_path / "dest")
+    assert config.notebooks == [] and config.accepted_extensions() == [".ipynb", ".zip"]
+    assert [s.name for s in load_checks(tmp_path / "dest" / "checks")] == ["test_square", "test_mean"]
+    assert (tmp_path / "dest" / "starter.ipynb").is_file() and (tmp_path / "dest" / "restore_cells.json").is_file()
 
 
 def test_a_folder_without_test_cells_is_refused(tmp_path):

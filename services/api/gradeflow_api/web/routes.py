@@ -12,14 +12,15 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gradeflow_api.web.deps import LoginRequired, PageError, get_page_user
 from gradeflow_api.web.pages import contest, instructor, login, overrides, staff, student
 from gradeflow_api.web.pages import teams as team_pages
 from gradeflow_api.web.pages import rubric as rubric_pages
+from gradeflow_api.web.pages import report_viewer
 from gradeflow_api.web.render import HERE, page
+from gradeflow_api.web.static_files import PublicStatic
 
 log = logging.getLogger(__name__)
 _NOT_PAGES = ("/api/", "/docs", "/redoc", "/openapi.json", "/healthz", "/static/")
@@ -82,9 +83,9 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 def install_pages(app: FastAPI) -> None:
     """Mount the pages (and their static files) on the app."""
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount("/static", PublicStatic(directory=HERE / "static"), name="static")
     for module in (login, student, staff, instructor, overrides,
-                   contest, team_pages, rubric_pages):
+                   contest, team_pages, rubric_pages, report_viewer):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(PageError, _page_error)
