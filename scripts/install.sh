@@ -12,6 +12,8 @@ command -v ip >/dev/null || need+=(iproute2)  # the many-machines test makes net
 # the test command runs the hostile suite against Docker too: a local dockerd, an image built here
 if [ "${GRADEFLOW_DOCKER:-1}" = 1 ] && ! command -v dockerd >/dev/null; then need+=(docker.io); fi
 if [ "${GRADEFLOW_BROWSER:-1}" = 1 ] && ! command -v chromium >/dev/null; then need+=(chromium); fi  # the browser tests drive it (GRADEFLOW_BROWSER=0 skips)
+# the PDF viewer's test embeds a real TrueType font in a report
+if [ "${GRADEFLOW_BROWSER:-1}" = 1 ] && [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then need+=(fonts-dejavu-core); fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing system packages: ${need[*]}"
   if [ "$(id -u)" != 0 ]; then echo "run as root (or install: ${need[*]})" >&2; exit 1; fi
