@@ -3,6 +3,7 @@ and checks), a missing one scored 0 with its name, the run's time shared, one me
 import json
 
 import pytest
+from gradeflow_core.uploads import UploadError, check_upload
 from gradeflow_graders.api import CheckSpec
 from gradeflow_protocol.enums import RunOutcome, SubmissionKind
 from gradeflow_protocol.messages import (
@@ -13,7 +14,7 @@ from gradeflow_protocol.messages import (
     RunReport,
 )
 from gradeflow_protocol.safezip import UnsafeZip
-from gradeflow_protocol.zipsubmission import open_submission_zip
+from gradeflow_protocol.zipsubmission import open_submission_zip, zip_listing
 from gradeflow_worker.notebook_set import BadPlan, grade_set, load_plan, plan_files
 from gradeflow_worker.unpack import UnreadableSubmission, unpack_submission
 
@@ -113,3 +114,18 @@ def test_a_zip_of_the_sets_notebooks_is_read_and_others_are_refused():
     with pytest.raises(UnreadableSubmission, match="three.ipynb"):
         unpack_submission(filename="ps1.zip", kind=SubmissionKind.NOTEBOOK, notebooks=names,
                           data=make_zip([("three.ipynb", notebook())]))
+
+
+def test_the_upload_checks_every_notebook_of_the_set_and_the_page_lists_them():
+    names = ["one.ipynb", "two.ipynb"]
+    good = make_zip([("one.ipynb", notebook()), ("two.ipynb", notebook()), ("helper.py", "Y = 1")])
+    assert check_upload(filename="ps1.zip", data=good, accepted=[".zip"], max_bytes=10**6, notebooks=names).kind \
+        is SubmissionKind.NOTEBOOK
+    broken = make_zip([("one.ipynb", notebook()), ("two.ipynb", "{not json")])
+    with pytest.raises(UploadError, match="In the zip, two.ipynb: This is not a Jupyter notebook"):
+        check_upload(filename="ps1.zip", data=broken, accepted=[".zip"], max_bytes=10**6, notebooks=names)
+    with pytest.raises(UploadError, match="exactly one"):  # an assignment without a notebook list
+        check_upload(filename="ps1.zip", data=good, accepted=[".zip"], max_bytes=10**6)
+    assert zip_listing(good).splitlines() == [
+        "A zip of 2 notebooks (one.ipynb, two.ipynb), each run on its own, with these files beside them:",
+        "  helper.py (5 bytes)"]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from gradeflow_api.present_staff import standing
 from gradeflow_api.schemas_grades import Standing
 from gradeflow_api.web.render import score as score_text
+from gradeflow_core.contest_board import contest_config
 from gradeflow_core.counting import pick_for
 from gradeflow_core.deadlines import extensions_by_student, load_policy
 from gradeflow_protocol.enums import CountedSubmission, LateMode, SubmissionPurpose
@@ -86,6 +87,10 @@ def replace_warning(policy: Policy, standing: Standing, *, max_score: float, pic
     return text
 
 
+CONTEST_COUNTS = ("Your team's final picks (at most two), or else its best public submission, are ranked on the "
+                  "private leaderboard; the points come from that ranking after the reveal.")
+
+
 def assignment_summary(session: Session, *, user: User, assignment: Assignment) -> AssignmentSummary:
     policy = load_policy(session, assignment.id)
     mine = list(session.scalars(select(Submission).where(sees_submission(user.id),
@@ -95,12 +100,13 @@ def assignment_summary(session: Session, *, user: User, assignment: Assignment) 
     mine_now = standing(session, assignment=assignment, user=user)
     picked = policy.counted is CountedSubmission.CHOSEN and \
         pick_for(session, assignment_id=assignment.id, user_id=user.id) is not None
+    contest = contest_config(assignment) is not None
     return AssignmentSummary(assignment=assignment, standing=mine_now,
                              opens_at=policy.opens_at, late_rule=late_rule(policy), daily_limit=policy.max_per_day,
                              submissions=len(mine), latest=mine[0] if mine else None,
-                             counted_rule=describe_counted(policy.counted),
-                             replace_warning=replace_warning(policy, mine_now, max_score=assignment.max_score,
-                                                             picked=picked),
+                             counted_rule=CONTEST_COUNTS if contest else describe_counted(policy.counted),
+                             replace_warning="" if contest else replace_warning(
+                                 policy, mine_now, max_score=assignment.max_score, picked=picked),
                              team_note=team_note(session, assignment=assignment, user=user))
 
 

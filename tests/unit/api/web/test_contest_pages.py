@@ -28,7 +28,10 @@ def contest(app) -> tuple[int, dict[str, list[int]]]:
 def test_a_student_sees_the_public_board_their_rank_and_no_private_score(app, client):
     aid, _ = contest(app)
     sign_in(client, "alice")
-    assert 'id="leaderboard-link"' in client.get(f"/assignments/{aid}").text
+    assignment_page = client.get(f"/assignments/{aid}").text
+    assert 'id="leaderboard-link"' in assignment_page and 'id="data-link"' in assignment_page
+    assert "final picks (at most two), or else its best public submission" in assignment_page
+    assert "Your last graded submission counts" not in assignment_page
     html = client.get(f"/assignments/{aid}/leaderboard").text
     assert re.search(r'<tr class="mine" aria-current="true">\s*<td data-label="Rank">1</td>', html)
     assert "0.910" in html and "0.800" in html and "#1</strong> of 2" in html
