@@ -103,8 +103,8 @@ def zip_listing(data: bytes) -> str:
         except UnsafeZip:
             return f"This zip cannot be read: {exc}."
     if found.notebooks:
-        lines = [f"A zip of {len(found.notebooks)} notebooks ({', '.join(found.notebooks)}), each run on its own, "
-                 "with these files beside them:"]
+        lines = [(f"A zip of {len(found.notebooks)} notebooks ({', '.join(found.notebooks)}), each run on its own, "
+                  "with these files beside them:")]
     else:
         lines = [f"A zip; {found.main} runs, with these files beside it:" if len(found.files) > 1 else
                  f"A zip holding {found.main} alone."]
