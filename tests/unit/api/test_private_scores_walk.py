@@ -13,7 +13,6 @@ import io
 import zipfile
 from types import SimpleNamespace
 
-import pytest
 
 from gradeflow_core.contest_actions import reveal
 from gradeflow_core.deadlines import PolicySettings, save_policy
