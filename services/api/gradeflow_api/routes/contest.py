@@ -55,26 +55,25 @@ def my_standing(assignment: VisibleAssignment, session: SessionDep, user: Curren
                           revealed=mine.revealed, entries=[MyContestEntry(**e.__dict__) for e in mine.entries])
 
 
-@router.put("/submissions/{submission_id}/final-pick", response_model=StandingPublic,
-            summary="Make this submission one of the team's (at most two) final submissions for the private board")
-def pick(submission: ReadableSubmission, session: SessionDep, user: CurrentUser) -> StandingPublic:
+def _change_picks(action, *, submission, session, user) -> StandingPublic:
     try:
-        contest_actions.pick(session, submission=submission, user=user)
+        action(session, submission=submission, user=user)
     except ContestRefused as exc:
         raise contest_error(exc) from None
     session.commit()
     return my_standing(submission.assignment, session, user)
+
+
+@router.put("/submissions/{submission_id}/final-pick", response_model=StandingPublic,
+            summary="Make this submission one of the team's (at most two) final submissions for the private board")
+def pick(submission: ReadableSubmission, session: SessionDep, user: CurrentUser) -> StandingPublic:
+    return _change_picks(contest_actions.pick, submission=submission, session=session, user=user)
 
 
 @router.delete("/submissions/{submission_id}/final-pick", response_model=StandingPublic,
                summary="Take this submission out of the team's final submissions")
 def unpick(submission: ReadableSubmission, session: SessionDep, user: CurrentUser) -> StandingPublic:
-    try:
-        contest_actions.unpick(session, submission=submission, user=user)
-    except ContestRefused as exc:
-        raise contest_error(exc) from None
-    session.commit()
-    return my_standing(submission.assignment, session, user)
+    return _change_picks(contest_actions.unpick, submission=submission, session=session, user=user)
 
 
 @router.post("/assignments/{assignment_id}/contest/reveal", response_model=RevealPublic,
