@@ -131,6 +131,14 @@ def standing(session: Session, *, assignment: Assignment, user: User) -> Standin
                     revealed=view.revealed)
 
 
+def contest_closes_at(session: Session, *, assignment: Assignment) -> datetime | None:
+    """When the last student can no longer submit or pick: the deadline plus grace, or the latest extension's."""
+    policy = load_policy(session, assignment.id)
+    ends = [picks_close_at(policy, extension=extension)
+            for extension in [None, *extensions_by_student(session, assignment.id).values()]]
+    return max((end for end in ends if end is not None), default=None)
+
+
 def reveal(session: Session, *, assignment: Assignment, user: User, grading: ContestGrading | None = None,
            now: datetime | None = None) -> ContestReveal:
     """Show the private board to students and feed the gradebook (by rank or by thresholds: the instructor's
@@ -141,8 +149,7 @@ def reveal(session: Session, *, assignment: Assignment, user: User, grading: Con
         raise ValueError("this contest has no thresholds in assignment.toml ([contest] thresholds = "
                          "[[score, fraction], ...]); grade by rank, or publish thresholds first")
     now = now or utcnow()
-    policy = load_policy(session, assignment.id)
-    closes = picks_close_at(policy)
+    closes = contest_closes_at(session, assignment=assignment)
     if closes is not None and now <= closes:
         raise refused(ContestRefusal.NOT_CLOSED, closed_at=closes)
     row = session.scalar(select(ContestReveal).where(ContestReveal.assignment_id == assignment.id))

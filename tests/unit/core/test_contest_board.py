@@ -9,7 +9,7 @@ import pytest
 from gradeflow_core import grading
 from gradeflow_core.contest_actions import contest_points, hide, pick, reveal, standing, unpick
 from gradeflow_core.contest_board import ContestRefused, board_view
-from gradeflow_core.deadlines import PolicySettings, save_policy
+from gradeflow_core.deadlines import PolicySettings, grant_extension, revoke_extension, save_policy
 from gradeflow_core.gradebook import build_gradebook
 from gradeflow_core.models import Assignment, Team, TeamMembership, utcnow
 from gradeflow_protocol.enums import Board, ContestGrading, ContestMetric, ContestRefusal, RunOutcome
@@ -184,3 +184,17 @@ def test_the_instructor_chooses_thresholds_at_the_reveal_and_thresholds_need_num
     hide(session, assignment=bare)
     with pytest.raises(ValueError, match="no thresholds"):
         reveal(session, assignment=bare, user=world.users["prof"], grading=ContestGrading.THRESHOLDS)
+
+
+def test_no_reveal_while_a_students_extension_is_still_open(staff_db):
+    session, _, world = staff_db
+    assignment = make_contest(session, world)
+    scored(session, world, "alice", 0.9, 0.8)
+    close(session, world)
+    grant_extension(session, assignment=assignment, student=world.users["bob"], due_at=utcnow() + timedelta(hours=2),
+                    reason="ill", granted_by=world.users["prof"])
+    with pytest.raises(ContestRefused) as early:
+        reveal(session, assignment=assignment, user=world.users["prof"])
+    assert early.value.refusal is ContestRefusal.NOT_CLOSED
+    revoke_extension(session, assignment=assignment, student=world.users["bob"])
+    assert reveal(session, assignment=assignment, user=world.users["prof"]).gradebook_mode == "rank"
