@@ -8,4 +8,6 @@ scripts/install.sh
 python3 -m gradeflow_worker.environments build numpy pytorch --assignments assignments
 GRADEFLOW_TEST_POSTGRES_URL=$(scripts/postgres.sh)
 export GRADEFLOW_TEST_POSTGRES_URL
-exec python3 -m pytest "$@"
+# two processes (pytest-xdist): a test module stays on one, modules sharing the test dockerd or the tool venvs
+# share one (tests/conftest.py); GRADEFLOW_TEST_PROCESSES=0 runs everything in this process
+exec python3 -m pytest -n "${GRADEFLOW_TEST_PROCESSES:-2}" --dist loadgroup "$@"

@@ -97,3 +97,18 @@ def fresh_postgres_url(postgres_url) -> str:
     yield f"{postgres_url}?options=-csearch_path%3D{schema}"
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+# pytest-xdist (`-n 2 --dist loadgroup`): a test module stays on one process (its module-scoped stack starts once),
+# and modules that share a machine-wide resource share a group: the Docker tests the one test dockerd
+# (tests/docker_env.py: one socket), the otter/nbgrader tests the venvs they build under var/ (tests/tool_venvs.py).
+_SHARED_GROUPS = {"test_import_stack.py": "tool-venvs", "test_nbgrader_equivalence.py": "tool-venvs",
+                  "test_otter_equivalence.py": "tool-venvs"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = item.path.name
+        group = "docker" if item.get_closest_marker("docker") else _SHARED_GROUPS.get(name, item.nodeid.split("::")[0])
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -38,7 +38,7 @@ def test_a_valid_pdf_opens_and_its_pages_are_counted():
     (make_pdf(pages=2)[:250], "could not be read"),  # truncated: cut in the middle of the objects
     (b"%PDF-1.7\n" + b"\x00garbage" * 50, "could not be read"),
     (encrypted_pdf(), "encrypted"),
-])
+], ids=["python-source", "truncated", "garbage", "encrypted"])  # stable ids: the encrypted file is random
 def test_a_bad_pdf_is_refused_with_what_to_do(data, words):
     verdict = check_pdf(data)
     assert verdict.pages is None
