@@ -1,6 +1,7 @@
 """Reports graded with a rubric, in a real browser through the real stack (issue 10): two reports uploaded (one by
 a team), a TA grades both on the grading page (items, a comment, an adjustment), edits an item's points and both
-scores change, releases; each student sees their applied items and score; the gradebook's CSV shows the sum.
+scores change, releases; each student sees their applied items and score; student3 also sends the code, and the
+gradebook's CSV shows the sum of the code's score and the released rubric score.
 
 This module runs its own stack (Redis database 14) with the demo's project-features alone."""
 from __future__ import annotations
@@ -12,7 +13,7 @@ import shutil
 import httpx
 import pytest
 
-from tests.conftest import require
+from tests.conftest import ASSIGNMENTS, require
 from tests.integration.test_web import GRADED, GRADING_TIMEOUT_MS, browser, sign_in, upload  # noqa: F401
 from tests.pdf_bytes import make_pdf
 from tests.stack import start_stack
@@ -82,6 +83,10 @@ def test_a_ta_grades_two_reports_edits_an_item_and_releases(browser, stack):  # 
         sign_in(tabs[who], who)
     alpha = send_report(tabs["student1"], aid, "Alpha")  # student1 is in Team Alpha with student2
     solo = send_report(tabs["student3"], aid, "Solo")
+    # the mixed part: student3 also sends the code, graded by the checks while the TA grades the reports
+    code = stack.submit("solution.ipynb", (ASSIGNMENTS / SLUG / "solution.ipynb").read_bytes(), username="student3",
+                        slug=SLUG)
+    assert code.status_code == 202, code.text
     items = item_ids(stack, aid)
 
     ta = tabs["ta1"]
@@ -139,10 +144,13 @@ def test_a_ta_grades_two_reports_edits_an_item_and_releases(browser, stack):  # 
     own = tabs["student3"].request.get(f"/submissions/{solo}/report.pdf")
     assert own.headers["content-disposition"].startswith("attachment;") and own.body() == make_pdf("Solo")
 
+    graded = stack.wait(code.json()["id"], username="student3", timeout=300)
+    assert graded["status"] == "graded" and graded["score"] == 10, graded  # the code's checks: 10 of the 30 points
     r = httpx.get(f"{stack.base_url}/api/v1/courses/mathdl/gradebook?format=csv", headers=stack.headers("prof"))
     rows = {row[0]: row for row in csv.reader(io.StringIO(r.text))}
     column = rows["username"].index(SLUG)
+    solo_total = f"{10 + float(expected[solo]):g}"  # the sum: code (10) + the released rubric score
     assert (rows["student1"][column], rows["student2"][column], rows["student3"][column]) == \
-        (expected[alpha], expected[alpha], expected[solo])
+        (expected[alpha], expected[alpha], solo_total)
     for tab in tabs.values():
         tab.context.close()
