@@ -20,7 +20,7 @@ from gradeflow_protocol.enums import Role, SubmissionKind, SubmissionPurpose, Su
 from gradeflow_core.models import (Assignment, Course, Enrollment, ScoreOverride, Submission, TeamMembership,
                                    User, utcnow)
 from gradeflow_core.overrides import overrides_in_force, record_override
-from gradeflow_core.teams import members_at
+from gradeflow_core.teams import members_in, membership_windows
 from gradeflow_core.policy import Graded, Pick, Policy, counted
 from gradeflow_core.rubric_grades import RubricPart, rubric_parts
 
@@ -127,9 +127,11 @@ def _student_work(session: Session, assignment_ids: list[int], user_ids: list[in
                                      or_(Submission.user_id.in_(user_ids), Submission.team_id.in_(their_teams)),
                                      Submission.purpose == SubmissionPurpose.STUDENT,
                                      Submission.kind != SubmissionKind.REPORT)  # a report: the rubric part
-    for sub in session.scalars(query):
+    subs = list(session.scalars(query))
+    windows = membership_windows(session, {s.team_id for s in subs if s.team_id is not None})
+    for sub in subs:
         owners = {sub.user_id} if sub.team_id is None else \
-            {sub.user_id, *members_at(session, sub.team_id, sub.created_at)}
+            {sub.user_id, *members_in(windows[sub.team_id], sub.created_at)}
         for user_id in owners & wanted:
             key = (sub.assignment_id, user_id)
             if sub.status == SubmissionStatus.GRADED and sub.score is not None:
@@ -171,11 +173,9 @@ def contest_cells(session: Session, *, assignment: Assignment, user_ids: list[in
     for user_id in user_ids:
         key = (assignment.id, user_id)
         mine = [points[owners[g.submission_id]] for g in graded.get(key, []) if owners.get(g.submission_id) in points]
-        best = max(mine, default=None)
-        old = cells[key]
-        out[key] = Cell(submission_id=best[1] if best else None, raw=best[0] if best else None,
-                        late_score=best[0] if best else None, override=old.override,
-                        override_reason=old.override_reason, pending=old.pending, submissions=old.submissions)
+        points_from = max(mine, default=(None, None))
+        out[key] = replace(cells[key], submission_id=points_from[1], raw=points_from[0], late_score=points_from[0],
+                           days_late=0, penalty_percent=0.0)
     return out
 
 

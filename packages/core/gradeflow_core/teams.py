@@ -111,6 +111,20 @@ def members_at(session: Session, team_id: int, when: datetime) -> list[int]:
                                                                           _during(when)))))
 
 
+def membership_windows(session: Session, team_ids: set[int]) -> dict[int, list[TeamMembership]]:
+    """team id -> every membership it had (one query for many teams; members_in answers from it)."""
+    windows: dict[int, list[TeamMembership]] = {team_id: [] for team_id in team_ids}
+    if team_ids:
+        for row in session.scalars(select(TeamMembership).where(TeamMembership.team_id.in_(team_ids))):
+            windows[row.team_id].append(row)
+    return windows
+
+
+def members_in(windows: list[TeamMembership], when: datetime) -> set[int]:
+    """The user ids of the memberships that held at the moment `when` (as members_at, without a query)."""
+    return {m.user_id for m in windows if m.joined_at <= when and (m.left_at is None or when < m.left_at)}
+
+
 def sees_submission(user_id: int) -> ColumnElement[bool]:
     """SQL: the submission is the user's own, or their team's sent while they were a member."""
     member = exists().where(TeamMembership.team_id == Submission.team_id, TeamMembership.user_id == user_id,
