@@ -25,6 +25,12 @@ def _fk(name: str, target: str, nullable: bool = False) -> sa.Column:
 
 
 def upgrade() -> None:
+    _teams()
+    _contests()
+    _rubrics()
+
+
+def _teams() -> None:
     op.create_table(
         'teams', _id(), _fk('course_id', 'courses.id'),
         sa.Column('name', sa.String(length=80), nullable=False),
@@ -61,6 +67,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column('void', sa.Boolean(), nullable=False, server_default='0'))
         batch.create_foreign_key('fk_submissions_team_id', 'teams', ['team_id'], ['id'])
         batch.create_index('ix_submissions_team_id', ['team_id'])
+
+
+def _contests() -> None:
     op.create_table(
         'contest_scores', _id(),
         sa.Column('submission_id', sa.Integer(), sa.ForeignKey('submissions.id'), nullable=False, unique=True),
@@ -88,6 +97,9 @@ def upgrade() -> None:
     )
     op.create_index('ix_contest_picks_assignment_id', 'contest_picks', ['assignment_id'])
     op.create_index('ix_contest_picks_owner', 'contest_picks', ['owner'])
+
+
+def _rubrics() -> None:
     op.create_table(
         'rubric_questions', _id(), _fk('assignment_id', 'assignments.id'),
         sa.Column('position', sa.Integer(), nullable=False),
