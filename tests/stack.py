@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import ASSIGNMENTS, REPO, free_port, wait_port
+from tests.conftest import ASSIGNMENTS, REPO, free_port, require, wait_port
 
 PASSWORD = "demo-pass-123"
 FINAL = ("graded", "failed")
@@ -185,3 +187,16 @@ def leftover_sandbox_processes(stack: Stack, uid: int = 65534) -> list[int]:
     allowed = len(stack.workers) * int(stack.env.get("GRADEFLOW_WARM_KERNELS", "1") or 0)
     leftovers = [pid for pid in student if pid not in waiting]
     return leftovers + (waiting[allowed:] if len(waiting) > allowed else [])
+
+
+def module_stack(tmp_path_factory, redis_url: str, *, name: str, db: int, demo_only: tuple[str, ...] = ("ode-theta",),
+                 **kwargs) -> Iterator[Stack]:
+    """A test module's own stack on its own Redis database `db`, for `yield from` in a module-scoped fixture:
+    what the module changes (policies, reveals, teams) reaches no other module."""
+    require(shutil.which("bwrap") is not None, "bubblewrap is not installed")
+    stack = start_stack(tmp_path_factory.mktemp(name), redis_url=f"{redis_url.rsplit('/', 1)[0]}/{db}",
+                        demo_only=demo_only, **kwargs)
+    try:
+        yield stack
+    finally:
+        stack.stop()

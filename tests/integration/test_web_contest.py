@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from tests.conftest import ASSIGNMENTS, require
+from tests.conftest import ASSIGNMENTS
 from tests.integration.test_web import browser, context, page, sign_in, upload  # noqa: F401
-from tests.stack import start_stack
+from tests.stack import module_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.bwrap, pytest.mark.redis, pytest.mark.browser]
 WAFER = ASSIGNMENTS / "wafer-defects"
@@ -24,11 +23,7 @@ WAFER = ASSIGNMENTS / "wafer-defects"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, redis_url):
-    require(shutil.which("bwrap") is not None, "bubblewrap is not installed")
-    stack = start_stack(tmp_path_factory.mktemp("contest"), redis_url=redis_url.rsplit("/", 1)[0] + "/10",
-                        demo_only=("wafer-defects",))
-    yield stack
-    stack.stop()
+    yield from module_stack(tmp_path_factory, redis_url, name="contest", db=10, demo_only=("wafer-defects",))
 
 
 def predictions(correct_fraction: float) -> bytes:

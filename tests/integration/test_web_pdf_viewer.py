@@ -7,7 +7,6 @@ This module runs its own stack (Redis database 15) with the demo's project-featu
 from __future__ import annotations
 
 import base64
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ import pytest
 from tests.conftest import require
 from tests.integration.test_web import browser, context, page, sign_in  # noqa: F401
 from tests.pdf_bytes import assemble, make_pdf
-from tests.stack import start_stack
+from tests.stack import module_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.bwrap, pytest.mark.redis, pytest.mark.browser]
 SLUG = "project-features"
@@ -78,11 +77,7 @@ def rich_pdf(font: bytes, jpeg: bytes) -> bytes:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, redis_url):
-    require(shutil.which("bwrap") is not None, "bubblewrap is not installed")
-    stack = start_stack(tmp_path_factory.mktemp("pdfviewer"), redis_url=redis_url.rsplit("/", 1)[0] + "/15",
-                        demo_only=(SLUG,))
-    yield stack
-    stack.stop()
+    yield from module_stack(tmp_path_factory, redis_url, name="pdfviewer", db=15, demo_only=(SLUG,))
 
 
 @pytest.fixture(scope="module")

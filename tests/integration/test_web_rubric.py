@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 
 import httpx
 import pytest
 
-from tests.conftest import ASSIGNMENTS, require
+from tests.conftest import ASSIGNMENTS
 from tests.integration.test_web import GRADED, GRADING_TIMEOUT_MS, browser, sign_in, upload  # noqa: F401
 from tests.pdf_bytes import make_pdf
-from tests.stack import start_stack
+from tests.stack import module_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.bwrap, pytest.mark.redis, pytest.mark.browser]
 SLUG = "project-features"
@@ -24,11 +23,7 @@ SLUG = "project-features"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, redis_url):
-    require(shutil.which("bwrap") is not None, "bubblewrap is not installed")
-    stack = start_stack(tmp_path_factory.mktemp("rubric"), redis_url=redis_url.rsplit("/", 1)[0] + "/14",
-                        demo_only=(SLUG,))
-    yield stack
-    stack.stop()
+    yield from module_stack(tmp_path_factory, redis_url, name="rubric", db=14, demo_only=(SLUG,))
 
 
 class Items(dict):

@@ -15,7 +15,6 @@ import httpx
 import pytest
 from gradeflow_protocol.bundles import pack
 
-from tests.conftest import require
 from tests.integration.test_staff import wait_version
 from tests.integration.test_web import (  # noqa: F401
     GRADED,
@@ -27,17 +26,14 @@ from tests.integration.test_web import (  # noqa: F401
     sign_in,
     upload,
 )
-from tests.stack import start_stack
+from tests.stack import module_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.bwrap, pytest.mark.redis, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, redis_url):
-    require(shutil.which("bwrap") is not None, "bubblewrap is not installed")
-    stack = start_stack(tmp_path_factory.mktemp("teams"), redis_url=redis_url.rsplit("/", 1)[0] + "/13")
-    yield stack
-    stack.stop()
+    yield from module_stack(tmp_path_factory, redis_url, name="teams", db=13)
 
 
 @pytest.fixture(scope="module")
