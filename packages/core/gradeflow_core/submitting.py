@@ -59,3 +59,14 @@ def pdf_limit(config: AssignmentConfig, *, max_report_bytes: int) -> int:
     (ApiSettings.max_report_bytes, kept apart from max_upload_bytes because a PDF with figures is bigger than code)."""
     wanted = int(config.report.max_pdf_mb * 1048576) if config.report is not None else max_report_bytes
     return min(wanted, max_report_bytes)
+
+
+def read_limit(assignment: Assignment, *, max_bytes: int, max_report_bytes: int) -> int:
+    """How much of an upload to read before checking it: the code limit, or a report's where the assignment takes
+    PDFs (so an assignment without reports never reads more than the code limit)."""
+    version = assignment.current_version
+    config = AssignmentConfig(**version.config) if version is not None else None
+    if config is None or ".pdf" not in config.accepted_extensions():
+        return max_bytes
+    return max(max_bytes, pdf_limit(config, max_report_bytes=max_report_bytes))
+

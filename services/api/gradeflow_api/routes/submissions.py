@@ -60,8 +60,9 @@ def read_upload(file: UploadFile, max_bytes: int) -> Upload:
                         429: {"description": "daily limit reached; Retry-After and the message say when"}})
 def submit(assignment: VisibleAssignment, file: UploadFile, session: SessionDep, user: CurrentUser,
            settings: SettingsDep, blobs: BlobsDep, enqueuer: EnqueuerDep) -> SubmissionPublic:
-    # read first: the policy check and commit are one step (up to the larger of the code and report caps)
-    upload = read_upload(file, max(settings.max_upload_bytes, settings.max_report_bytes))
+    # read first: the policy check and commit are one step (a report's limit where the assignment takes PDFs)
+    upload = read_upload(file, submitting.read_limit(assignment, max_bytes=settings.max_upload_bytes,
+                                                     max_report_bytes=settings.max_report_bytes))
     try:
         submission = submitting.submit(session, assignment=assignment, user=user, upload=upload, blobs=blobs,
                                        enqueuer=enqueuer, secret=settings.secret_key,

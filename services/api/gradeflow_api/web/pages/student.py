@@ -12,7 +12,7 @@ from gradeflow_api.polling import not_modified, poll_headers, submission_etag
 from gradeflow_core import submitting
 from gradeflow_core.counting import PickRefused, pick_submission
 from gradeflow_core.deadlines import UploadRefused
-from gradeflow_core.submitting import Upload, pdf_limit
+from gradeflow_core.submitting import Upload
 from gradeflow_core.uploads import UploadError, UploadTooLarge
 from gradeflow_protocol.enums import PickRefusal, SubmissionStatus, UploadRefusal
 from gradeflow_protocol.bundles import AssignmentConfig
@@ -43,12 +43,11 @@ def course_page(request: Request, found: CourseDep, session: SessionDep, user: P
     return page(request, "course.html", course=found.course, role=found.role, rows=rows)
 
 
-def _page_limit(config: AssignmentConfig | None, settings) -> int:
-    """The size the upload form checks before sending: a report's limit when the assignment takes PDFs (the
-    server checks each kind against its own)."""
-    if config is None or ".pdf" not in config.accepted_extensions():
-        return settings.max_upload_bytes
-    return max(settings.max_upload_bytes, pdf_limit(config, max_report_bytes=settings.max_report_bytes))
+def _read_limit(assignment, settings) -> int:
+    """What the upload form checks before sending, and what the server reads: the code limit, or a report's where
+    the assignment takes PDFs (the server checks each kind against its own)."""
+    return submitting.read_limit(assignment, max_bytes=settings.max_upload_bytes,
+                                 max_report_bytes=settings.max_report_bytes)
 
 
 def _assignment_page(request: Request, found, session, user, settings, *, error: str = "", status_code: int = 200):
@@ -60,7 +59,7 @@ def _assignment_page(request: Request, found, session, user, settings, *, error:
     statement = demote_headings(statement, below=2)  # under the page's h1 and its h2 sections
     return page(request, "assignment.html", status_code=status_code, course=assignment.course, role=found.access.role,
                 assignment=assignment, version=version, statement=statement,
-                accepts=config.accepted_extensions() if config else [], max_bytes=_page_limit(config, settings),
+                accepts=config.accepted_extensions() if config else [], max_bytes=_read_limit(assignment, settings),
                 contest=config.contest if config else None,
                 summary=assignment_summary(session, user=user, assignment=assignment),
                 history=own_page(session, user=user, assignment_id=assignment.id,
@@ -103,7 +102,7 @@ def upload(request: Request, found: AssignmentDep, file: Annotated[UploadFile, F
     A sync route: the spooled file and the database are read on a worker thread, never on the event loop."""
     if found.assignment.current_version_id is None:
         raise PageError(409, "This assignment is not published yet.")
-    largest = max(settings.max_upload_bytes, settings.max_report_bytes)  # a report may be bigger than code
+    largest = _read_limit(found.assignment, settings)  # a report may be bigger than code
     upload = Upload(filename=file.filename or "", data=file.file.read(largest + 1), size=file.size)
     try:  # the same use case as the API's upload: policy gate, validation, storage, queue
         created = submitting.submit(session, assignment=found.assignment, user=user, upload=upload, blobs=blobs,
