@@ -28,11 +28,14 @@ from gradeflow_protocol.words import describe_activation, describe_lateness, des
 
 def version_public(session: Session, version: AssignmentVersion) -> VersionPublic:
     assignment = session.get(Assignment, version.assignment_id)
+    # read now, after the version: a state and the activation it brings are committed together, so an assignment
+    # object loaded earlier in the request (its access check) may predate a result that made this version current
+    current_id = session.scalar(select(Assignment.current_version_id).where(Assignment.id == version.assignment_id))
     runs = [ValidationRunPublic(label=r.label, expected=r.expected, status=r.status, score=r.score, matches=r.matches,
                                 failed_checks=r.failed_checks, error=r.error) for r in run_checks(session, version)]
     return VersionPublic(id=version.id, assignment_id=assignment.id, assignment=assignment.slug, sha256=version.sha256,
                          state=version.state, state_text=describe_version_state(version.state),
-                         problems=list(version.problems or []), current=assignment.current_version_id == version.id,
+                         problems=list(version.problems or []), current=current_id == version.id,
                          activate_when_ready=version.activate_when_ready, created_at=version.created_at,
                          validated_at=version.validated_at, runs=runs,
                          environment=(version.config or {}).get("environment", "default"),
